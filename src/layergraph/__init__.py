@@ -1,3 +1,17 @@
-"""layergraph: neural networks built from layer objects on NumPy."""
+"""layergraph: neural networks built from layer objects on NumPy.
+
+``import layergraph as lg`` gives the layers, the :class:`Sequential` container and :func:`gradcheck`.
+"""
+
+from . import errors, layers
+from .errors import CallOrderError, NonFiniteError, ShapeError, StateDictError
+from .gradcheck import GradCheckError, GradCheckReport, gradcheck
+from .layers import (Affine, Layer, LeakyReLU, Loss, MeanSquaredError, ReLU, Sigmoid, SigmoidWithLoss, Softmax,
+                     SoftmaxWithLoss, Tanh)
+from .network import Sequential
 
 __version__ = "0.1.0"
+
+__all__ = ["Layer", "Loss", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss",
+           "SigmoidWithLoss", "MeanSquaredError", "Sequential", "gradcheck", "GradCheckReport", "GradCheckError",
+           "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "layers"]

@@ -1,0 +1,153 @@
+"""Element-wise activations and the softmax layer.
+
+Each keeps the input's dtype. ``backward`` never writes into ``dout`` or the cached arrays.
+"""
+
+import math
+import numbers
+
+import numpy as np
+from scipy.special import expit
+
+from ..gradcheck.registry import register_case
+from .base import Layer
+
+
+class ReLU(Layer):
+    """Rectified linear unit ``y = max(x, 0)``; ``dx = dout * (x > 0)`` (the derivative at 0 is taken as 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self._mask = None
+
+    def forward(self, x, train=True):
+        x = np.asarray(x)
+        self._mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, dout):
+        mask = self._cached(self._mask)
+        return self._check_dout(dout, mask.shape) * mask
+
+
+class LeakyReLU(Layer):
+    """Leaky ReLU ``y = x`` for ``x > 0`` and ``alpha * x`` otherwise.
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        Slope for negative inputs; finite.
+    """
+
+    def __init__(self, alpha=0.01):
+        super().__init__()
+        if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool):
+            raise TypeError(f"LeakyReLU: 'alpha' must be a real number, got {type(alpha).__name__}")
+        if not math.isfinite(alpha):
+            raise ValueError(f"LeakyReLU: 'alpha' must be finite, got {alpha}")
+        self.alpha = float(alpha)
+        self._slope = None
+
+    def forward(self, x, train=True):
+        x = np.asarray(x)
+        slope = np.where(x > 0, 1.0, self.alpha).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+        self._slope = slope
+        return x * slope
+
+    def backward(self, dout):
+        slope = self._cached(self._slope)
+        return self._check_dout(dout, slope.shape) * slope
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Sigmoid(Layer):
+    """Logistic sigmoid ``y = 1 / (1 + exp(-x))``, computed without overflow (finite for ``|x| = 1000``);
+    ``dx = dout * y * (1 - y)``."""
+
+    def __init__(self):
+        super().__init__()
+        self._y = None
+
+    def forward(self, x, train=True):
+        self._y = expit(np.asarray(x))
+        return self._y
+
+    def backward(self, dout):
+        y = self._cached(self._y)
+        return self._check_dout(dout, y.shape) * (y * (1.0 - y))
+
+
+class Tanh(Layer):
+    """Hyperbolic tangent ``y = tanh(x)``; ``dx = dout * (1 - y**2)``."""
+
+    def __init__(self):
+        super().__init__()
+        self._y = None
+
+    def forward(self, x, train=True):
+        self._y = np.tanh(np.asarray(x))
+        return self._y
+
+    def backward(self, dout):
+        y = self._cached(self._y)
+        return self._check_dout(dout, y.shape) * (1.0 - y * y)
+
+
+def softmax(x, axis=-1):
+    """Numerically stable softmax along *axis*: ``exp(x - max) / sum(exp(x - max))``."""
+    z = x - np.max(x, axis=axis, keepdims=True)
+    np.exp(z, out=z)
+    z /= np.sum(z, axis=axis, keepdims=True)
+    return z
+
+
+class Softmax(Layer):
+    """Softmax over the last axis, ``y_i = exp(x_i) / sum_j exp(x_j)`` (shifted by the max for stability);
+    ``dx = y * (dout - sum(dout * y, axis=-1))``. Use :class:`SoftmaxWithLoss` for training a classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self._y = None
+
+    def forward(self, x, train=True):
+        x = np.asarray(x)
+        self._y = softmax(x if x.dtype.kind == "f" else x.astype(np.float64))
+        return self._y
+
+    def backward(self, dout):
+        y = self._cached(self._y)
+        dout = self._check_dout(dout, y.shape)
+        return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))
+
+
+def _away_from_zero(rng, shape, margin=0.05):
+    """Normal samples pushed at least *margin* away from 0, so kinks sit far from the finite-difference steps."""
+    x = rng.standard_normal(shape)
+    return x + np.copysign(margin, x)
+
+
+@register_case(ReLU)
+def _relu(rng):
+    return ReLU(), _away_from_zero(rng, (4, 6)), None
+
+
+@register_case(LeakyReLU)
+def _leaky(rng):
+    return LeakyReLU(alpha=0.1), _away_from_zero(rng, (3, 2, 5)), None
+
+
+@register_case(Sigmoid)
+def _sigmoid(rng):
+    return Sigmoid(), 3 * rng.standard_normal((4, 5)), None
+
+
+@register_case(Tanh)
+def _tanh(rng):
+    return Tanh(), 2 * rng.standard_normal((4, 5)), None
+
+
+@register_case(Softmax)
+def _softmax(rng):
+    return Softmax(), 2 * rng.standard_normal((3, 2, 6)), None

@@ -1,0 +1,81 @@
+"""Affine (fully connected) layer."""
+
+import numpy as np
+
+from ..errors import ShapeError, describe, shape_str
+from ..gradcheck.registry import register_case
+from .base import Layer
+from .init import as_float_dtype, as_generator, check_positive_int, init_std
+
+
+class Affine(Layer):
+    """Fully connected layer ``y = x.reshape(N, -1) @ W + b``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of one flattened input sample and of one output sample.
+    init : {"he", "xavier"} or float, default "he"
+        Weight initialisation: He normal ``sqrt(2/in)``, Glorot normal ``sqrt(2/(in+out))``, or that standard
+        deviation. Biases start at zero.
+    dtype : floating dtype, default float32
+        Dtype of parameters, gradients and computation; inputs of another dtype are cast to it.
+    rng : int or numpy.random.Generator, optional
+        Source of the initial weights.
+
+    Shapes
+    ------
+    x : ``(N, ...)`` with ``prod(...) == in_features``; y : ``(N, out_features)``; ``dx`` has ``x``'s shape.
+    W : ``(in_features, out_features)``; b : ``(out_features,)``.
+    """
+
+    def __init__(self, in_features, out_features, *, init="he", dtype=np.float32, rng=None):
+        super().__init__()
+        owner = type(self).__name__
+        self.in_features = check_positive_int(in_features, "in_features", owner)
+        self.out_features = check_positive_int(out_features, "out_features", owner)
+        self.dtype = as_float_dtype(dtype, owner)
+        std = init_std(init, self.in_features, self.out_features, owner)
+        gen = as_generator(rng, owner)
+        W = gen.standard_normal((self.in_features, self.out_features)).astype(self.dtype, copy=False)
+        W *= std
+        self.params = {"W": W, "b": np.zeros(self.out_features, dtype=self.dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._x2 = None
+        self._x_shape = None
+
+    def forward(self, x, train=True):
+        x = np.asarray(x)
+        if x.ndim < 2 or x[0].size != self.in_features:
+            raise ShapeError(
+                f"{describe(self)}: argument 'x' must be (N, {self.in_features}) or (N, ...) with "
+                f"{self.in_features} features per sample, got shape {shape_str(x.shape)}"
+            )
+        x2 = x.reshape(x.shape[0], self.in_features).astype(self.params["W"].dtype, copy=False)
+        y = x2 @ self.params["W"]
+        y += self.params["b"]
+        self._x2, self._x_shape = x2, x.shape
+        return y
+
+    def backward(self, dout):
+        x2 = self._cached(self._x2)
+        dout = self._check_dout(dout, (x2.shape[0], self.out_features))
+        W = self.params["W"]
+        np.matmul(x2.T, dout, out=self.grads["W"])
+        np.sum(dout, axis=0, out=self.grads["b"])
+        if not self.requires_input_grad:
+            return None
+        return (dout @ W.T).reshape(self._x_shape)
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}, dtype={self.dtype}"
+
+
+@register_case(Affine, "2d")
+def _affine_2d(rng):
+    return Affine(5, 3, dtype=np.float64, rng=rng), rng.standard_normal((4, 5)), None
+
+
+@register_case(Affine, "4d-input")
+def _affine_4d(rng):
+    return Affine(2 * 3 * 2, 4, init="xavier", dtype=np.float64, rng=rng), rng.standard_normal((3, 2, 3, 2)), None

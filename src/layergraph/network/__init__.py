@@ -1,0 +1,6 @@
+"""Containers of layers."""
+
+from .sequential import Sequential
+from .summary import Summary
+
+__all__ = ["Sequential", "Summary"]
