@@ -1,0 +1,45 @@
+"""The ``layergraph`` command: one module per sub-command, each with ``register(subparsers)``."""
+
+import argparse
+import sys
+
+from .. import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line on stderr and exit status 2, never a traceback.
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser():
+    """Return the top-level parser with every sub-command registered."""
+    parser = _Parser(prog="layergraph", description="Neural networks from layer objects on NumPy.")
+    parser.add_argument("--version", action="version", version=f"layergraph {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in _modules():
+        module.register(sub)
+    return parser
+
+
+def _modules():
+    from . import gradcheck_cmd
+
+    return [gradcheck_cmd]
+
+
+def main(argv=None):
+    """Entry point of the ``layergraph`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError) as err:
+        print(f"layergraph {args.command}: error: {err}", file=sys.stderr)
+        return 1
