@@ -134,9 +134,10 @@ class Loss(Layer):
         t = np.asarray(t)
         return t if t.ndim == 1 else np.argmax(t, axis=-1)
 
-    def _check_finite_loss(self, loss, x):
-        if not np.isfinite(loss):
-            bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-            detail = f"{bad} non-finite value(s) in 'x'" if bad else "the inputs are finite but the loss overflowed"
-            raise NonFiniteError(f"{describe(self)}: the loss is {loss} ({detail}, shape {shape_str(np.shape(x))})")
-        return loss
+    def _check_finite_input(self, x):
+        """Raise NonFiniteError naming the layer if ``x`` holds NaN or infinity (a sum first: no allocation)."""
+        if np.isfinite(np.sum(x)) or np.all(np.isfinite(x)):
+            return x
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise NonFiniteError(f"{describe(self)}: argument 'x' has {bad} non-finite value(s) "
+                             f"(NaN or infinity) among {np.size(x)}, shape {shape_str(np.shape(x))}")

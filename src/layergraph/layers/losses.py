@@ -13,7 +13,7 @@ def _as_logits(layer, x, ndims, layout):
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     layer._check_ndim(x, ndims, layout)
-    return x
+    return layer._check_finite_input(x)
 
 
 class SoftmaxWithLoss(Loss):
@@ -51,7 +51,7 @@ class SoftmaxWithLoss(Loss):
             t = t.astype(x.dtype, copy=False)
             loss = -np.sum(t * log_p) / n
             self._cache = (log_p, t)
-        return float(self._check_finite_loss(loss, x))
+        return float(loss)
 
     def backward(self, dout=1.0):
         log_p, t = self._cached(self._cache)
@@ -111,7 +111,7 @@ class SigmoidWithLoss(Loss):
                              f"got values in [{np.min(t)}, {np.max(t)}]")
         loss = np.mean(np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x))))
         self._cache = (x, t)
-        return float(self._check_finite_loss(loss, x))
+        return float(loss)
 
     def backward(self, dout=1.0):
         x, t = self._cached(self._cache)
@@ -151,8 +151,9 @@ class MeanSquaredError(Loss):
         if t.shape != x.shape:
             raise ShapeError(f"{describe(self)}: argument 't' must have the shape of 'x' {shape_str(x.shape)}, "
                              f"got {shape_str(t.shape)}")
+        self._check_finite_input(x)
         self._diff = x - t
-        return float(self._check_finite_loss(np.mean(self._diff * self._diff), x))
+        return float(np.mean(self._diff * self._diff))
 
     def backward(self, dout=1.0):
         diff = self._cached(self._diff)
