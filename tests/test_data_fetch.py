@@ -52,6 +52,7 @@ class Server:
     def __init__(self):
         self.routes: dict[str, bytes] = {}
         self.requests: list[str] = []
+        self.cut_short: set[str] = set()  # paths whose body ends before Content-Length
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -64,6 +65,10 @@ class Server:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if self.path in server.cut_short:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.close_connection = True
+                    return
                 self.wfile.write(body)
 
             def log_message(self, *args):
@@ -195,6 +200,20 @@ def test_existing_verified_files_are_kept_and_wrong_ones_replaced(server, tmp_pa
     server.requests.clear()
     fetch_mnist(tmp_path, mirrors=mirror, files=specs, overwrite=True)
     assert len(server.requests) == 4
+
+
+def test_connection_dropped_mid_file_tries_the_next_mirror(server, tmp_path):
+    archives = fake_archives()
+    name = "train-images-idx3-ubyte.gz"
+    spec = {name: specs_for(archives)[name]}
+    flaky = serve(server, "flaky", archives)
+    server.cut_short.add(f"/flaky/{name}")
+    with pytest.raises(DownloadError, match="flaky.*transfer ended after") as info:
+        fetch_mnist(tmp_path, mirrors=flaky, files=spec)
+    assert not isinstance(info.value, ChecksumError)  # an interrupted transfer is not bad data
+    assert not (tmp_path / name).exists()
+    fetch_mnist(tmp_path, mirrors=[flaky, serve(server, "good", archives)], files=spec)
+    assert (tmp_path / name).read_bytes() == archives[name]
 
 
 def test_unreachable_mirror_leaves_existing_file_untouched(tmp_path):

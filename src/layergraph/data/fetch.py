@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -98,7 +98,8 @@ def _download(url: str, target: Path, spec: Mapping, timeout: float,
         size = 0
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as resp:
             length = resp.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else spec.get("size")
+            announced = int(length) if length and length.isdigit() else None
+            total = announced if announced is not None else spec.get("size")
             for block in iter(lambda: resp.read(_BLOCK), b""):
                 out.write(block)
                 size += len(block)
@@ -108,6 +109,10 @@ def _download(url: str, target: Path, spec: Mapping, timeout: float,
                     progress(target.name, size, total)
             out.flush()
             os.fsync(out.fileno())
+        if announced is not None and size != announced:
+            raise DownloadError(
+                f"{url}: transfer ended after {size} of {announced} announced bytes"
+            )
         problem = _mismatch({h: x.hexdigest() for h, x in hashers.items()}, size, spec)
         if problem is not None:
             raise ChecksumError(f"{url}: {problem}")
@@ -179,6 +184,8 @@ def fetch_mnist(dest=None, *, mirrors: Sequence[str] | str | None = None,
         raise ValueError(f"fetch_mnist: mirrors must be a non-empty sequence of URLs, got {mirrors!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"fetch_mnist: timeout must be a positive number of seconds, got {timeout!r}")
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"fetch_mnist: overwrite must be a bool, got {type(overwrite).__name__}")
     dest = cache_dir() / "mnist" if dest is None else Path(dest).expanduser()
     dest.mkdir(parents=True, exist_ok=True)
     say = log if log is not None else (lambda line: None)
@@ -197,10 +204,10 @@ def fetch_mnist(dest=None, *, mirrors: Sequence[str] | str | None = None,
             url = mirror.rstrip("/") + "/" + name
             try:
                 _download(url, target, spec, timeout, progress)
-            except ChecksumError as exc:
-                bad_data = True
+            except DownloadError as exc:  # the message already names the URL
+                bad_data = bad_data or isinstance(exc, ChecksumError)
                 failures.append(f"  - {exc}")
-            except (urllib.error.URLError, OSError, ValueError) as exc:
+            except (OSError, ValueError, http.client.HTTPException) as exc:
                 failures.append(f"  - {url}: {exc}")
             else:
                 say(f"{name}: downloaded from {url} and verified")
