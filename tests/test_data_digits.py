@@ -84,7 +84,7 @@ def test_matches_the_source_csv():
 
 @needs_source
 def test_conversion_script_reproduces_the_shipped_arrays():
-    spec = importlib.util.spec_from_file_location("make_digits", ROOT / "tools" / "make_digits.py")
+    spec = importlib.util.spec_from_file_location("make_digits", ROOT / "src" / "layergraph" / "data" / "_make_digits.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     images, labels = module.read_csv(SOURCE_CSV)

@@ -2,7 +2,7 @@
 
 Source: "Optical Recognition of Handwritten Digits" (E. Alpaydin, C. Kaynak, 1998),
 UCI Machine Learning Repository, CC BY 4.0. ``digits.npz`` was made from the
-source CSV by ``tools/make_digits.py`` and stores the fixed train/test split.
+source CSV by ``layergraph/data/_make_digits.py`` and stores the fixed train/test split.
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ import numpy as np
 
 SEED = 20240601
 N_TEST = 360
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]  # the repository root, for a source checkout
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "digits" / "digits.csv.gz"
-TARGET = ROOT / "src" / "layergraph" / "data" / "digits.npz"
+TARGET = Path(__file__).resolve().parent / "digits.npz"
 
 
 def read_csv(source: Path) -> tuple[np.ndarray, np.ndarray]:
