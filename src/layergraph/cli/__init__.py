@@ -23,9 +23,9 @@ def build_parser():
 
 
 def _modules():
-    from . import gradcheck_cmd
+    from . import data_cmd, gradcheck_cmd
 
-    return [gradcheck_cmd]
+    return [data_cmd, gradcheck_cmd]
 
 
 def main(argv=None):
