@@ -13,6 +13,9 @@ DEFAULT_RTOL = 1e-7
 """Largest relative error ``|a - n| / max(|a|, |n|, floor)`` accepted."""
 DEFAULT_ATOL = 1e-10
 """Absolute tolerance; the relative-error floor is ``atol / rtol`` (1e-3 by default)."""
+ROUNDOFF = 8 * np.finfo(np.float64).eps
+"""Round-off allowance: an element's floor is at least ``ROUNDOFF * scale / h`` over ``rtol``, where ``scale`` is
+``sum(|forward(x) * R|)`` (or ``|loss|``): no finite difference with step ``h`` is more accurate than that."""
 FULL_LIMIT = 256
 """In ``auto`` mode, tensors with at most this many elements are checked in full."""
 SAMPLE_SIZE = 48
@@ -44,8 +47,9 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
     eps : float, default 1e-4
         Relative finite-difference step.
     rtol, atol : float, default 1e-7 and 1e-10
-        An element passes when ``|a - n| <= max(rtol * max(|a|, |n|), atol)``, i.e. when its relative error with
-        floor ``atol / rtol`` is at most ``rtol``.
+        An element passes when ``|a - n| <= max(rtol * max(|a|, |n|), atol, 8 * eps64 * scale / h)``, i.e. when
+        its relative error with floor ``max(atol, 8 * eps64 * scale / h) / rtol`` is at most ``rtol``; the last
+        term is the round-off limit of a difference quotient (``scale = sum(|forward(x) * R|)`` or ``|loss|``).
     seed : int
         Seeds ``R`` and the sampled indices.
     raise_on_fail : bool
@@ -105,6 +109,8 @@ class _Objective:
         if not (self.is_loss or self.loss_layer is not None):
             self.weights = rng.standard_normal(np.shape(out))
             self.weights.flags.writeable = False
+        # Size of the checked scalar's terms: round-off in a difference of outputs is about eps * scale.
+        self.scale = float(np.sum(np.abs(out if self.weights is None else out * self.weights)))
 
     def outputs(self):
         """Restore state, run forward and return the output array (the loss as a 0-d array for losses)."""
@@ -146,12 +152,12 @@ def _check_tensor(name, value, analytic, objective, report, rng):
     if not np.all(np.isfinite(analytic)):
         rep.ok, rep.problem = False, "non-finite analytic gradient"
         return rep
-    floor = report.atol / report.rtol
     for flat in _indices(analytic, report.mode, rng):
         idx = np.unravel_index(flat, value.shape)
-        num = _numeric(value, idx, objective, report.eps)
+        num, h = _numeric(value, idx, objective, report.eps)
         a = float(analytic[idx])
         abs_err = abs(a - num)
+        floor = max(report.atol, ROUNDOFF * objective.scale / h) / report.rtol
         rel_err = abs_err / max(abs(a), abs(num), floor) if np.isfinite(num) else float("inf")
         rep.checked += 1
         rep.max_abs_err = max(rep.max_abs_err, abs_err)
@@ -186,7 +192,7 @@ def _numeric(value, idx, objective, eps):
         value[idx] = original
         estimates.append(objective.directional(plus, minus) / (2 * step))
     d_h, d_half = estimates
-    return d_half + (d_half - d_h) / 3.0
+    return d_half + (d_half - d_h) / 3.0, h
 
 
 def _float64_copy(layer):

@@ -62,10 +62,16 @@ class Affine(Layer):
         dout = self._check_dout(dout, (x2.shape[0], self.out_features))
         W = self.params["W"]
         np.matmul(x2.T, dout, out=self.grads["W"])
-        np.sum(dout, axis=0, out=self.grads["b"])
+        np.matmul(self._ones(x2.shape[0], dout.dtype), dout, out=self.grads["b"])  # column sums, via BLAS
         if not self.requires_input_grad:
             return None
         return (dout @ W.T).reshape(self._x_shape)
+
+    def _ones(self, n, dtype):
+        ones = self.__dict__.get("_ones_cache")
+        if ones is None or ones.shape[0] != n or ones.dtype != dtype:
+            ones = self._ones_cache = np.ones(n, dtype=dtype)
+        return ones
 
     def extra_repr(self):
         return f"{self.in_features}, {self.out_features}, dtype={self.dtype}"
