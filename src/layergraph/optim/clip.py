@@ -34,14 +34,22 @@ def _items(owner: str, grads):
     return items
 
 
-def _sumsq(g: np.ndarray) -> float:
+def _norm(g: np.ndarray) -> float:
     f = g.reshape(-1)
-    s = float(np.dot(f, f))
-    if math.isfinite(s) or not np.isfinite(f).all():
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = float(np.dot(f, f))
+    if math.isfinite(s):
+        return math.sqrt(s)
+    if not np.isfinite(f).all():
         return s
     # Finite values whose squares overflow the dtype: rescale in float64 (rare path).
     m = float(np.max(np.abs(f)))
-    return m * m * float(np.sum(np.square(f.astype(np.float64) / m)))
+    return m * math.sqrt(float(np.sum(np.square(f.astype(np.float64) / m))))
+
+
+def _total(items) -> float:
+    # hypot combines the per-array norms without overflow or underflow.
+    return math.hypot(*(_norm(g) for _, g in items))
 
 
 def global_norm(grads) -> float:
@@ -58,7 +66,7 @@ def global_norm(grads) -> float:
         NaN or inf when a gradient is non-finite.
     """
     items = _items("global_norm", grads)
-    return math.sqrt(sum(_sumsq(g) for _, g in items))
+    return _total(items)
 
 
 def clip_grad_norm(grads, max_norm, *, error_if_nonfinite=True) -> float:
@@ -83,7 +91,7 @@ def clip_grad_norm(grads, max_norm, *, error_if_nonfinite=True) -> float:
     """
     max_norm = check_positive("clip_grad_norm", "max_norm", max_norm)
     items = _items("clip_grad_norm", grads)
-    total = math.sqrt(sum(_sumsq(g) for _, g in items))
+    total = _total(items)
     if not math.isfinite(total):
         if error_if_nonfinite:
             bad = next((name for name, g in items if not np.isfinite(g).all()), items[0][0])
