@@ -135,6 +135,10 @@ class Optimizer:
         """Current hyperparameters (``lr``, ``weight_decay``, ...) as plain numbers."""
         return dict(self._hp)
 
+    def scratch_nbytes(self) -> int:
+        """Bytes held in reusable scratch arrays (created once per shape/dtype, not saved)."""
+        return sum(b.nbytes for bufs in self._work.values() for b in bufs)
+
     def reset(self) -> None:
         """Forget all per-parameter state and counters (hyperparameters are kept)."""
         self._state.clear()

@@ -250,7 +250,7 @@ def lion_step(param, grad, state, work=None, *, lr, beta1, beta2):
     np.multiply(m, beta1, out=t0)
     np.multiply(grad, 1.0 - beta1, out=t1)
     t0 += t1
-    np.sign(t0, out=t0)
-    t0 *= lr
-    param -= t0
-    _ema(m, grad, beta2, t1)
+    np.sign(t0, out=t1)  # not in place: an aliased np.sign is ~10x slower
+    t1 *= lr
+    param -= t1
+    _ema(m, grad, beta2, t0)
