@@ -118,6 +118,13 @@ class Optimizer:
         self.steps = 0
         self.skipped_steps = 0
 
+    def __repr__(self) -> str:
+        args = [f"{k}={v!r}" for k, v in self._hp.items()]
+        args += [f"{k}={getattr(self, k)!r}" for k in self._config_names]
+        if self.groups:
+            args.append(f"groups={list(self.groups)!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
     # ------------------------------------------------------------------ subclass hooks
     def _init_state(self, param: np.ndarray) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
