@@ -1,0 +1,358 @@
+"""The :class:`Optimizer` base class: validation, lazy per-name state, groups, checkpoints.
+
+Subclasses only declare their hyperparameters, how to create one parameter's state and
+which rule function of :mod:`layergraph.optim.rules` to call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import numpy as np
+
+from ._checks import check_nonneg
+from .groups import ParamGroup
+
+__all__ = ["Optimizer", "Hyper", "NonFiniteGradientError", "NONFINITE_POLICIES"]
+
+#: Accepted values of ``on_nonfinite``.
+NONFINITE_POLICIES = ("raise", "skip", "ignore")
+
+
+class NonFiniteGradientError(ValueError):
+    """A gradient holds NaN or +-inf; ``key`` is the offending parameter name."""
+
+    def __init__(self, message: str, key: str):
+        super().__init__(message)
+        self.key = key
+
+
+class Hyper:
+    """Descriptor for a validated hyperparameter stored in ``obj._hp[name]``.
+
+    ``check(owner, name, value)`` validates and converts (see :mod:`._checks`).
+    """
+
+    def __init__(self, check):
+        self.check = check
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return obj._hp[self.name]
+
+    def __set__(self, obj, value):
+        obj._hp[self.name] = self.check(type(obj).__name__, self.name, value)
+
+
+def _is_finite(g: np.ndarray) -> bool:
+    # min/max propagate NaN and expose +-inf: two passes, no allocation, no overflow.
+    if g.size == 0:
+        return True
+    return math.isfinite(float(g.min())) and math.isfinite(float(g.max()))
+
+
+class Optimizer:
+    """Base class of all optimizers: ``opt.update(params, grads)`` steps every parameter.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate (``>= 0``); may be changed between steps (``opt.lr = ...``).
+    weight_decay : float
+        Coupled L2 coefficient: the rule sees ``g + weight_decay * p`` (``>= 0``; skipped
+        entirely when 0). :class:`AdamW` overrides this with decoupled decay.
+    groups : sequence of ParamGroup
+        Per-name ``lr_scale`` / ``weight_decay`` overrides; the first matching group wins.
+    on_nonfinite : {"raise", "skip", "ignore"}
+        What ``update`` does when a gradient holds NaN or inf: ``"raise"`` (default) a
+        :class:`NonFiniteGradientError` naming the key, before any parameter is changed;
+        ``"skip"`` the whole update (no parameter or state changes, ``skipped_steps`` += 1,
+        ``update`` returns False); ``"ignore"`` does not check (fastest; NaN propagates).
+
+    Notes
+    -----
+    State is created lazily, per parameter name, at the first ``update`` that sees the name;
+    scratch arrays are shared by parameters of equal shape and dtype, so a step allocates no
+    full-size arrays once every shape has been seen. Arithmetic runs in each parameter's
+    own dtype.
+    """
+
+    lr = Hyper(check_nonneg)
+    weight_decay = Hyper(check_nonneg)
+
+    #: Scratch arrays the rule needs (one more is used for coupled weight decay).
+    n_work = 1
+    #: True when ``weight_decay`` is applied by the rule itself (AdamW).
+    decoupled_weight_decay = False
+    #: Constructor options that fix the state layout (checked by ``load_state_dict``).
+    _config_names: tuple = ()
+
+    def __init__(self, lr, *, weight_decay=0.0, groups=(), on_nonfinite="raise"):
+        self._hp = {}
+        self.lr = lr
+        self.weight_decay = weight_decay
+        groups = tuple(groups)
+        for i, g in enumerate(groups):
+            if not isinstance(g, ParamGroup):
+                raise TypeError(
+                    f"{type(self).__name__}: argument 'groups' must hold ParamGroup objects, "
+                    f"item {i} is {type(g).__name__}"
+                )
+        self.groups = groups
+        if on_nonfinite not in NONFINITE_POLICIES:
+            raise ValueError(
+                f"{type(self).__name__}: argument 'on_nonfinite' must be one of "
+                f"{NONFINITE_POLICIES}, got {on_nonfinite!r}"
+            )
+        self.on_nonfinite = on_nonfinite
+        self._state: dict = {}
+        self._unchecked: set = set()
+        self._resolved: dict = {}
+        self._work: dict = {}
+        self.steps = 0
+        self.skipped_steps = 0
+
+    def __repr__(self) -> str:
+        args = [f"{k}={v!r}" for k, v in self._hp.items()]
+        args += [f"{k}={getattr(self, k)!r}" for k in self._config_names]
+        if self.groups:
+            args.append(f"groups={list(self.groups)!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _init_state(self, param: np.ndarray) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _apply(self, param, grad, state, work, lr, weight_decay, hp) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def state(self) -> Mapping:
+        """Read-only view ``name -> state dict`` of the parameters seen so far."""
+        return MappingProxyType(self._state)
+
+    def hyperparameters(self) -> dict:
+        """Current hyperparameters (``lr``, ``weight_decay``, ...) as plain numbers."""
+        return dict(self._hp)
+
+    def scratch_nbytes(self) -> int:
+        """Bytes held in reusable scratch arrays (created once per shape/dtype, not saved)."""
+        return sum(b.nbytes for bufs in self._work.values() for b in bufs)
+
+    def reset(self) -> None:
+        """Forget all per-parameter state and counters (hyperparameters are kept)."""
+        self._state.clear()
+        self._unchecked.clear()
+        self.steps = 0
+        self.skipped_steps = 0
+
+    def update(self, params: Mapping, grads: Mapping) -> bool:
+        """Apply one step to every parameter, in place.
+
+        Parameters
+        ----------
+        params : dict of str -> ndarray
+            Floating, writeable arrays, updated in place (the same objects afterwards).
+        grads : dict of str -> ndarray
+            Same keys and shapes as ``params``; never modified.
+
+        Returns
+        -------
+        bool
+            True if the step was applied, False if it was skipped (``on_nonfinite="skip"``).
+
+        Raises
+        ------
+        TypeError
+            Non-mapping arguments, non-array values, non-floating dtypes.
+        ValueError
+            Different keys or shapes (the message names the key), read-only parameters.
+        NonFiniteGradientError
+            A NaN/inf gradient with ``on_nonfinite="raise"``; nothing has been changed.
+        """
+        self._validate(params, grads)
+        if self.on_nonfinite != "ignore":
+            for name, g in grads.items():
+                if not _is_finite(g):
+                    if self.on_nonfinite == "skip":
+                        self.skipped_steps += 1
+                        return False
+                    raise NonFiniteGradientError(
+                        f"{type(self).__name__}.update: gradient '{name}' contains NaN or inf "
+                        "(use on_nonfinite='skip' to skip such steps)",
+                        name,
+                    )
+        if self._unchecked:
+            for name in list(self._unchecked):
+                if name in params:
+                    self._adopt_loaded(name, params[name], self._state[name])
+        hp = self._hp
+        base_lr, base_wd = hp["lr"], hp["weight_decay"]
+        coupled = not self.decoupled_weight_decay
+        for name, p in params.items():
+            g = grads[name]
+            lr_scale, wd = self._settings(name)
+            lr = base_lr if lr_scale is None else base_lr * lr_scale
+            if wd is None:
+                wd = base_wd
+            state = self._state.get(name)
+            if state is None:
+                state = self._state[name] = self._init_state(p)
+            work = self._scratch(p, self.n_work + (1 if coupled and wd != 0.0 else 0))
+            if coupled and wd != 0.0:
+                gw = work[-1]
+                np.multiply(p, wd, out=gw)
+                gw += g
+                g = gw
+            self._apply(p, g, state, work, lr, wd, hp)
+        self.steps += 1
+        return True
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        """Everything needed to resume bit-identically, as plain numbers and array copies.
+
+        Returns
+        -------
+        dict
+            ``{"optimizer": class name, "hyperparameters": {...}, "config": {...},
+            "steps": int, "skipped_steps": int, "state": {name: {key: int|float|ndarray}}}``.
+            Parameter groups and ``on_nonfinite`` are construction arguments and are not
+            included: build the new optimizer with the same ones.
+        """
+        state = {
+            name: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in st.items()}
+            for name, st in self._state.items()
+        }
+        return {
+            "optimizer": type(self).__name__,
+            "hyperparameters": dict(self._hp),
+            "config": {k: getattr(self, k) for k in self._config_names},
+            "steps": self.steps,
+            "skipped_steps": self.skipped_steps,
+            "state": state,
+        }
+
+    def load_state_dict(self, d: Mapping) -> None:
+        """Restore a :meth:`state_dict` (copied; ``d`` is not modified or kept).
+
+        Shapes of the loaded moments are checked against the parameters at the next
+        ``update`` (a mismatch raises ``ValueError`` naming the key); their dtype is
+        converted to the parameter's then.
+
+        Raises
+        ------
+        TypeError
+            ``d`` or one of its parts has the wrong type.
+        ValueError
+            Another optimizer class, other config options, unknown or missing entries.
+        """
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(d, Mapping):
+            raise TypeError(f"{owner}: argument 'd' must be a mapping, got {type(d).__name__}")
+        expected = {"optimizer", "hyperparameters", "config", "steps", "skipped_steps", "state"}
+        if set(d) != expected:
+            raise ValueError(f"{owner}: keys must be {sorted(expected)}, got {sorted(d)}")
+        if d["optimizer"] != type(self).__name__:
+            raise ValueError(f"{owner}: state is for optimizer {d['optimizer']!r}, not {type(self).__name__!r}")
+        config = {k: getattr(self, k) for k in self._config_names}
+        if dict(d["config"]) != config:
+            raise ValueError(f"{owner}: config {dict(d['config'])} differs from this optimizer's {config}")
+        hps = d["hyperparameters"]
+        if set(hps) != set(self._hp):
+            raise ValueError(f"{owner}: hyperparameters must be {sorted(self._hp)}, got {sorted(hps)}")
+        new_state = {}
+        for name, st in dict(d["state"]).items():
+            if not isinstance(st, Mapping):
+                raise TypeError(f"{owner}: state of '{name}' must be a mapping, got {type(st).__name__}")
+            new_state[name] = {
+                k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in st.items()
+            }
+        for k, v in hps.items():
+            setattr(self, k, v)
+        self.steps = int(d["steps"])
+        self.skipped_steps = int(d["skipped_steps"])
+        self._state = new_state
+        self._unchecked = set(new_state)
+
+    # ------------------------------------------------------------------ internals
+    def _validate(self, params, grads) -> None:
+        owner = f"{type(self).__name__}.update"
+        if not isinstance(params, Mapping):
+            raise TypeError(f"{owner}: argument 'params' must be a dict of arrays, got {type(params).__name__}")
+        if not isinstance(grads, Mapping):
+            raise TypeError(f"{owner}: argument 'grads' must be a dict of arrays, got {type(grads).__name__}")
+        if params.keys() != grads.keys():
+            missing = sorted(set(params) - set(grads))
+            extra = sorted(set(grads) - set(params))
+            if missing:
+                raise ValueError(f"{owner}: no gradient for parameter key '{missing[0]}' (missing: {missing})")
+            raise ValueError(f"{owner}: gradient key '{extra[0]}' has no parameter (extra: {extra})")
+        for name, p in params.items():
+            g = grads[name]
+            if not isinstance(p, np.ndarray):
+                raise TypeError(f"{owner}: params['{name}'] must be a numpy array, got {type(p).__name__}")
+            if not isinstance(g, np.ndarray):
+                raise TypeError(f"{owner}: grads['{name}'] must be a numpy array, got {type(g).__name__}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"{owner}: params['{name}'] must have a floating dtype, got {p.dtype}")
+            if g.dtype.kind != "f":
+                raise TypeError(f"{owner}: grads['{name}'] must have a floating dtype, got {g.dtype}")
+            if p.shape != g.shape:
+                raise ValueError(
+                    f"{owner}: shape mismatch for key '{name}': param {p.shape} vs grad {g.shape}"
+                )
+            if not p.flags.writeable:
+                raise ValueError(f"{owner}: params['{name}'] is read-only; it must be updated in place")
+
+    def _settings(self, name: str):
+        try:
+            return self._resolved[name]
+        except KeyError:
+            pass
+        out = (None, None)
+        for grp in self.groups:
+            if grp.matches(name):
+                out = (grp.lr_scale, grp.weight_decay)
+                break
+        self._resolved[name] = out
+        return out
+
+    def _scratch(self, p: np.ndarray, n: int) -> list:
+        key = (p.shape, p.dtype.str)
+        bufs = self._work.get(key)
+        if bufs is None:
+            bufs = self._work[key] = []
+        while len(bufs) < n:
+            bufs.append(np.empty(p.shape, dtype=p.dtype))
+        return bufs if len(bufs) == n else bufs[:n]
+
+    def _adopt_loaded(self, name: str, p: np.ndarray, state: dict) -> None:
+        owner = f"{type(self).__name__}.update"
+        template = self._init_state(p)
+        if set(template) != set(state):
+            raise ValueError(
+                f"{owner}: loaded state of '{name}' has keys {sorted(state)}, expected {sorted(template)}"
+            )
+        for k, ref in template.items():
+            v = state[k]
+            if isinstance(ref, np.ndarray):
+                if not isinstance(v, np.ndarray) or v.shape != ref.shape:
+                    got = getattr(v, "shape", type(v).__name__)
+                    raise ValueError(
+                        f"{owner}: loaded state '{k}' of key '{name}' has shape {got}, parameter has {ref.shape}"
+                    )
+                if v.dtype != p.dtype:
+                    state[k] = v.astype(p.dtype)
+            elif isinstance(ref, int):
+                state[k] = int(v)
+            else:
+                state[k] = float(v)
+        self._unchecked.discard(name)
