@@ -3,7 +3,7 @@
 ``import layergraph as lg`` gives the layers, the :class:`Sequential` container and :func:`gradcheck`.
 """
 
-from . import data, errors, layers
+from . import data, errors, layers, optim
 from .data import load_digits, load_mnist, load_mnist_test_split
 from .errors import CallOrderError, NonFiniteError, ShapeError, StateDictError
 from .gradcheck import GradCheckError, GradCheckReport, gradcheck
@@ -15,4 +15,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Layer", "Loss", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss",
            "SigmoidWithLoss", "MeanSquaredError", "Sequential", "gradcheck", "GradCheckReport", "GradCheckError",
-           "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "layers", "data", "load_digits", "load_mnist", "load_mnist_test_split"]
+           "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "layers", "optim", "data", "load_digits", "load_mnist", "load_mnist_test_split"]
