@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import ShapeError, describe
 from ..layers.base import Layer, Loss
 from . import state
+from .packing import flatten_parameters
 from .summary import Summary, summary_rows
 
 
@@ -128,6 +129,15 @@ class Sequential(Layer):
         for _, layer in self._members():
             layer.astype(dtype)
         return self
+
+    def flatten_parameters(self):
+        """Pack all parameters (and gradients) into one contiguous buffer per dtype, for faster optimizer steps.
+
+        Values, names and ownership are unchanged: each layer's arrays become views into the shared buffers, and
+        optimizers then update every parameter in a few large operations. Call it again after ``astype``.
+        Returns self.
+        """
+        return flatten_parameters(self)
 
     # -- computation -------------------------------------------------------------------------------------------
 

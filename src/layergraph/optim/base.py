@@ -13,6 +13,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ._checks import check_nonneg
+from .flat import FlatPlan
 from .groups import ParamGroup
 
 __all__ = ["Optimizer", "Hyper", "NonFiniteGradientError", "NONFINITE_POLICIES"]
@@ -51,8 +52,14 @@ class Hyper:
 
 
 def _is_finite(g: np.ndarray) -> bool:
-    # min/max propagate NaN and expose +-inf: two passes, no allocation, no overflow.
+    # Fast path: one BLAS dot product is finite unless some element is NaN/inf (or the squares overflow).
+    # Only then the exact test: min/max propagate NaN and expose +-inf, with no allocation and no overflow.
     if g.size == 0:
+        return True
+    flat = g.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        square_sum = float(np.dot(flat, flat))
+    if math.isfinite(square_sum):
         return True
     return math.isfinite(float(g.min())) and math.isfinite(float(g.max()))
 
@@ -112,6 +119,8 @@ class Optimizer:
             )
         self.on_nonfinite = on_nonfinite
         self._state: dict = {}
+        self._state_gen = 0  # bumped whenever _state is replaced or cleared: invalidates a flat plan
+        self._plan = None
         self._unchecked: set = set()
         self._resolved: dict = {}
         self._work: dict = {}
@@ -149,6 +158,7 @@ class Optimizer:
     def reset(self) -> None:
         """Forget all per-parameter state and counters (hyperparameters are kept)."""
         self._state.clear()
+        self._state_gen += 1
         self._unchecked.clear()
         self.steps = 0
         self.skipped_steps = 0
@@ -178,7 +188,12 @@ class Optimizer:
             A NaN/inf gradient with ``on_nonfinite="raise"``; nothing has been changed.
         """
         self._validate(params, grads)
-        if self.on_nonfinite != "ignore":
+        if self._unchecked:
+            for name in list(self._unchecked):
+                if name in params:
+                    self._adopt_loaded(name, params[name], self._state[name])
+        plan = self._flat_plan(params, grads)
+        if self.on_nonfinite != "ignore" and not (plan is not None and _is_finite(plan.g_flat)):
             for name, g in grads.items():
                 if not _is_finite(g):
                     if self.on_nonfinite == "skip":
@@ -189,10 +204,9 @@ class Optimizer:
                         "(use on_nonfinite='skip' to skip such steps)",
                         name,
                     )
-        if self._unchecked:
-            for name in list(self._unchecked):
-                if name in params:
-                    self._adopt_loaded(name, params[name], self._state[name])
+        if plan is not None:
+            self._step_flat(plan)
+            return True
         hp = self._hp
         base_lr, base_wd = hp["lr"], hp["weight_decay"]
         coupled = not self.decoupled_weight_decay
@@ -214,6 +228,31 @@ class Optimizer:
             self._apply(p, g, state, work, lr, wd, hp)
         self.steps += 1
         return True
+
+    def _flat_plan(self, params, grads):
+        """The packed-buffer plan for these arguments (see :mod:`.flat`), or None for the per-parameter path."""
+        plan = self._plan
+        if plan is not None and plan.still_valid(params, grads, self._state_gen):
+            return plan
+        self._plan = plan = FlatPlan.build(self, params, grads, self._state_gen)
+        return plan
+
+    def _step_flat(self, plan) -> None:
+        """One step on the whole packed buffers: the same elementwise arithmetic as the per-parameter loop."""
+        hp = self._hp
+        lr = hp["lr"] if plan.lr_scale is None else hp["lr"] * plan.lr_scale
+        wd = hp["weight_decay"] if plan.weight_decay is None else plan.weight_decay
+        p, g = plan.p_flat, plan.g_flat
+        coupled = not self.decoupled_weight_decay and wd != 0.0
+        work = self._scratch(p, self.n_work + (1 if coupled else 0))
+        if coupled:
+            gw = work[-1]
+            np.multiply(p, wd, out=gw)
+            gw += g
+            g = gw
+        self._apply(p, g, plan.state, work, lr, wd, hp)
+        plan.sync_scalars(self._state)
+        self.steps += 1
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
@@ -280,6 +319,7 @@ class Optimizer:
         self.steps = int(d["steps"])
         self.skipped_steps = int(d["skipped_steps"])
         self._state = new_state
+        self._state_gen += 1
         self._unchecked = set(new_state)
 
     # ------------------------------------------------------------------ internals

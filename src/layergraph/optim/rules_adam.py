@@ -91,12 +91,12 @@ def adam_step(param, grad, state, work=None, *, lr, beta1, beta2, eps, amsgrad=F
         np.maximum(state["v_max"], v, out=state["v_max"])
         v = state["v_max"]
     bc1 = 1.0 - beta1**t
-    bc2 = 1.0 - beta2**t
+    root_bc2 = math.sqrt(1.0 - beta2**t)
+    # m_hat / (sqrt(v_hat) + eps) == (root_bc2 / bc1) * m / (sqrt(v) + eps * root_bc2): one pass fewer.
     np.sqrt(v, out=t0)
-    t0 /= math.sqrt(bc2)  # sqrt(v_hat)
-    t0 += eps
+    t0 += eps * root_bc2
     np.divide(m, t0, out=t0)
-    t0 *= lr / bc1
+    t0 *= lr * root_bc2 / bc1
     param -= t0
 
 
