@@ -231,7 +231,7 @@ class ModelCheckpoint(Callback):
             self.best = value
         elif epoch % self.every:
             return
-        path = self.path.format(epoch=epoch, **logs)
+        path = self.path.format(**{**logs, "epoch": epoch})
         self.last_saved = path
         self.trainer.save_checkpoint(path)
 
