@@ -76,7 +76,7 @@ class EarlyStopping(Callback):
     monitor : str, default "val_loss"
         A key of the epoch logs.
     patience : int, default 5
-        Epochs without improvement tolerated; training stops at epoch ``best_epoch + patience``.
+        Epochs without improvement tolerated; training stops at epoch ``best_epoch + max(patience, 1)``.
     min_delta : float, default 0
         An improvement must beat the best value by more than this.
     mode : {"auto", "min", "max"}
