@@ -87,3 +87,14 @@ def test_verbose_zero_is_silent_and_early_stopping_reason_is_printed(capsys):
     assert "early stopping at epoch 2" in out and len(out.splitlines()) == 3
     with pytest.raises(ValueError, match="verbose"):
         ProgressLogger(verbose=3)
+
+
+def test_divergence_is_not_printed_twice(capsys):
+    from test_train_divergence import BlowUp, net_with
+    from layergraph.train import DivergenceError
+
+    x, t = make_data(30)
+    with pytest.raises(DivergenceError):
+        Trainer(net_with(BlowUp(at=5)), SGD(0.1), batch_size=10, seed=0, verbose=2).fit(x, t, epochs=3)
+    out = capsys.readouterr().out
+    assert out.startswith("epoch 1/3 ") and "diverged" not in out and len(out.splitlines()) == 1

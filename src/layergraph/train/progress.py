@@ -104,5 +104,5 @@ class ProgressLogger(Callback):
 
     def on_train_end(self, logs=None):
         reason = getattr(self.trainer, "stop_reason", None)
-        if reason:
+        if reason and not (logs or {}).get("diverged"):  # a divergence is reported by the exception it raises
             self._write(("\r\x1b[K" if self._bar else "") + reason + "\n")
