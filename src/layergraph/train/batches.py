@@ -61,10 +61,10 @@ class Batcher:
     def __len__(self):
         return num_batches(len(self.x), self.batch_size, self.drop_last)
 
-    def batches(self, order, start=0):
-        """Yield ``(xb, tb)`` for the batches of *order* (an index permutation), from batch number *start*."""
+    def batches(self, order):
+        """Yield ``(xb, tb)`` for the batches of *order* (an index permutation of ``0..N-1``)."""
         bs = self.batch_size
-        for b in range(start, len(self)):
+        for b in range(len(self)):
             idx = order[b * bs:(b + 1) * bs]
             m = len(idx)
             xb, tb = self._xb[:m], self._tb[:m]

@@ -91,8 +91,8 @@ class ProgressLogger(Callback):
         bar = self._fill[0] * filled + self._fill[1] * (self.width - filled)
         elapsed = time.monotonic() - self._t0
         rate = done / elapsed if elapsed > 0 and done else 0.0
-        eta = (total - done) / rate if rate else 0.0
-        text = f"{self._epoch_label(epoch)} |{bar}| {done}/{total} [{_clock(elapsed)}<{_clock(eta)}, {rate:.1f} it/s]"
+        eta = _clock((total - done) / rate) if rate else "--:--"
+        text = f"{self._epoch_label(epoch)} |{bar}| {done}/{total} [{_clock(elapsed)}<{eta}, {rate:.1f} it/s]"
         if loss is not None:
             text += f"  loss {loss:.4f}"
         self._write("\r" + text + "\x1b[K")
