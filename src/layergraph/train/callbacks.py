@@ -1,0 +1,242 @@
+"""Callbacks: code run by :class:`~layergraph.train.Trainer` at the start and end of training, epochs and batches.
+
+Epochs are numbered from 1 and batches within an epoch from 0. ``trainer.step`` counts the optimizer updates done
+so far. Callbacks run in the order given, except that each class's ``order`` attribute sorts them first
+(:class:`ModelCheckpoint` has ``order = 100`` so it saves after the others have updated their state).
+"""
+
+import math
+import os
+
+import numpy as np
+
+from .serialize import copy_tree
+
+
+class Callback:
+    """Base class: override any hook; ``self.trainer`` is set before :meth:`on_train_begin`.
+
+    ``logs`` are dicts of plain numbers: ``on_batch_end`` gets ``{"loss", "size"}``; ``on_epoch_end`` gets the
+    epoch's row of the history (``loss``, metrics, ``val_*``, ``lr``, ``epoch``, ``step``). Set
+    ``self.trainer.stop_training = True`` to stop after the current batch / epoch.
+
+    A callback with state that must survive a checkpoint (counters, best values) overrides :meth:`state_dict`
+    and :meth:`load_state_dict`; the trainer saves them with its own state.
+    """
+
+    order = 0
+    trainer = None
+
+    def on_train_begin(self, logs=None):
+        """Before the first epoch of :meth:`Trainer.fit`."""
+
+    def on_train_end(self, logs=None):
+        """After the last epoch, also after early stopping or divergence."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Before the first batch of *epoch* (1-based)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        """After the epoch's evaluation and history row; ``logs`` is that row."""
+
+    def on_batch_begin(self, batch, logs=None):
+        """Before the training step on *batch* (0-based within the epoch)."""
+
+    def on_batch_end(self, batch, logs=None):
+        """After the optimizer update of *batch*."""
+
+    def state_dict(self):
+        """State to put in checkpoints (plain values and arrays); empty by default."""
+        return {}
+
+    def load_state_dict(self, state):
+        """Restore :meth:`state_dict` output."""
+
+
+def _mode_for(monitor, mode, owner):
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    if mode not in ("min", "max"):
+        raise ValueError(f"{owner}: 'mode' must be 'min', 'max' or 'auto', got {mode!r}")
+    return mode
+
+
+def _monitored(logs, monitor, owner):
+    if monitor not in logs:
+        raise ValueError(f"{owner}: monitored quantity {monitor!r} is not logged; available: {sorted(logs)} "
+                         "(val_* quantities need validation data)")
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop when *monitor* has not improved for *patience* epochs; optionally restore the best weights.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        A key of the epoch logs.
+    patience : int, default 5
+        Epochs without improvement tolerated; training stops at epoch ``best_epoch + max(patience, 1)``.
+    min_delta : float, default 0
+        An improvement must beat the best value by more than this.
+    mode : {"auto", "min", "max"}
+        "auto" maximises quantities whose name contains "acc" and minimises the rest.
+    restore_best_weights : bool, default False
+        When training ends (stopped early or not), load the parameters and buffers of the best epoch.
+    """
+
+    def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto", restore_best_weights=False):
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
+            raise ValueError(f"EarlyStopping: 'patience' must be an int >= 0, got {patience!r}")
+        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
+            raise ValueError(f"EarlyStopping: 'min_delta' must be a number >= 0, got {min_delta!r}")
+        self.monitor, self.patience, self.min_delta = str(monitor), patience, float(min_delta)
+        self.mode = _mode_for(self.monitor, mode, "EarlyStopping")
+        self.restore_best_weights = bool(restore_best_weights)
+        self.best, self.best_epoch, self.wait, self.stopped_epoch = None, None, 0, None
+        self.best_weights = None
+
+    def _improves(self, value):
+        if not math.isfinite(value):
+            return False
+        if self.best is None:
+            return True
+        return value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        if self._improves(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self._snapshot()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (f"early stopping at epoch {epoch}: {self.monitor} has not improved for "
+                                        f"{self.wait} epoch(s) (best {self.best:.6g} at epoch {self.best_epoch})")
+
+    def _snapshot(self):
+        live = {**self.trainer.net.params, **self.trainer.net.buffers}
+        if self.best_weights is None or self.best_weights.keys() != live.keys():
+            self.best_weights = {k: np.array(v, copy=True) for k, v in live.items()}
+        else:
+            for k, v in live.items():
+                np.copyto(self.best_weights[k], v)
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None and self.trainer.epoch != self.best_epoch:
+            self.trainer.net.load_state_dict(self.best_weights)
+            self.trainer.restored_epoch = self.best_epoch
+
+    def state_dict(self):
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
+
+    def load_state_dict(self, state):
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
+        self.best_weights = copy_tree(state["best_weights"])
+
+
+class LRScheduler(Callback):
+    """Drive ``optimizer.lr`` from a schedule, per step or per epoch.
+
+    Parameters
+    ----------
+    schedule : callable ``t -> lr``, or an object with ``step(metric) -> lr`` and ``lr`` (ReduceLROnPlateau)
+        A callable is a pure function: per epoch, epoch ``e`` (1-based) trains with ``lr = schedule(e - 1)``;
+        per step, the update number ``s`` (0-based, counted over the whole run) uses ``lr = schedule(s)``.
+        A metric-driven schedule is stepped at each epoch end with ``logs[monitor]``, and its new ``lr`` is used
+        from the next epoch on; its state (``state_dict`` / ``load_state_dict``) goes into checkpoints.
+    interval : {"epoch", "step"}, default "epoch"
+    monitor : str, default "val_loss"
+        Only for metric-driven schedules.
+    """
+
+    def __init__(self, schedule, interval="epoch", monitor="val_loss"):
+        if interval not in ("epoch", "step"):
+            raise ValueError(f"LRScheduler: 'interval' must be 'epoch' or 'step', got {interval!r}")
+        self.metric_driven = not callable(schedule)
+        if self.metric_driven and not (callable(getattr(schedule, "step", None)) and hasattr(schedule, "lr")):
+            raise TypeError(f"LRScheduler: 'schedule' must be a function t -> lr or an object with step(metric) "
+                            f"and lr, got {type(schedule).__name__}")
+        if self.metric_driven and interval != "epoch":
+            raise ValueError("LRScheduler: a metric-driven schedule is stepped per epoch; use interval='epoch'")
+        self.schedule, self.interval, self.monitor = schedule, interval, monitor
+
+    def _set(self, lr):
+        self.trainer.optimizer.lr = float(lr)
+
+    def on_train_begin(self, logs=None):
+        if self.metric_driven:
+            self._set(self.schedule.lr)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.interval == "epoch" and not self.metric_driven:
+            self._set(self.schedule(epoch - 1))
+
+    def on_batch_begin(self, batch, logs=None):
+        if self.interval == "step":
+            self._set(self.schedule(self.trainer.step))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.metric_driven:
+            self._set(self.schedule.step(_monitored(logs, self.monitor, "LRScheduler")))
+
+    def state_dict(self):
+        getter = getattr(self.schedule, "state_dict", None)
+        return {"schedule": getter()} if self.metric_driven and getter else {}
+
+    def load_state_dict(self, state):
+        if "schedule" in state:
+            self.schedule.load_state_dict(state["schedule"])
+
+
+class ModelCheckpoint(Callback):
+    """Save a full training checkpoint (network, optimizer, trainer state, history) at epoch ends.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        May contain ``{epoch}`` and any log key, e.g. ``"ckpt-{epoch:03d}.npz"``; a fixed name is overwritten
+        atomically, so it always holds the last checkpoint written.
+    monitor : str, optional
+        With ``save_best_only``, the quantity that decides what "best" is.
+    mode : {"auto", "min", "max"}
+    save_best_only : bool, default False
+        Save only when *monitor* improves.
+    every : int, default 1
+        Save every *every* epochs (ignored with ``save_best_only``).
+    """
+
+    order = 100
+
+    def __init__(self, path, monitor="val_loss", mode="auto", save_best_only=False, every=1):
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"ModelCheckpoint: 'every' must be an int >= 1, got {every!r}")
+        self.path, self.monitor, self.save_best_only, self.every = os.fspath(path), monitor, save_best_only, every
+        self.mode = _mode_for(monitor, mode, "ModelCheckpoint")
+        self.best = None
+        self.last_saved = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            better = math.isfinite(value) and (self.best is None or
+                                               (value < self.best if self.mode == "min" else value > self.best))
+            if not better:
+                return
+            self.best = value
+        elif epoch % self.every:
+            return
+        path = self.path.format(**{**logs, "epoch": epoch})
+        self.last_saved = path
+        self.trainer.save_checkpoint(path)
+
+    def state_dict(self):
+        return {"best": self.best, "last_saved": self.last_saved}
+
+    def load_state_dict(self, state):
+        self.best, self.last_saved = state["best"], state["last_saved"]

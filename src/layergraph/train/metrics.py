@@ -1,0 +1,132 @@
+"""Metrics and evaluation in batches.
+
+A metric is a function ``fn(y, t) -> float`` of a batch's network outputs ``y`` ``(B, ...)`` and targets ``t``
+returning the batch mean; an epoch's (or a data set's) value is the batch-size-weighted mean of the batch values,
+so any per-sample mean (accuracy, squared error, ...) comes out exact whatever the batch size.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..layers.base import Loss
+from ..layers.init import check_positive_int
+
+
+class Accuracy:
+    """Fraction of samples whose predicted label equals the target label.
+
+    Labels come from the loss layer's ``predicted_labels`` / ``target_labels`` (arg-max of logits for
+    softmax, ``y > 0`` for sigmoid, integer labels or one-hot rows for targets).
+    """
+
+    def __init__(self, loss_layer=None):
+        self.judge = loss_layer if isinstance(loss_layer, Loss) else Loss()
+
+    def __call__(self, y, t):
+        pred = self.judge.predicted_labels(y)
+        true = self.judge.target_labels(t)
+        return np.count_nonzero(pred == true.reshape(pred.shape)) / max(pred.size, 1)
+
+
+def top_k_accuracy(k):
+    """A metric: fraction of samples whose target label is among the *k* largest outputs ``y`` ``(B, C)``."""
+    k = check_positive_int(k, "k", "top_k_accuracy")
+
+    def metric(y, t):
+        t = np.asarray(t)
+        labels = t if t.ndim == 1 else np.argmax(t, axis=-1)
+        top = np.argpartition(-y, min(k, y.shape[1]) - 1, axis=1)[:, :k]
+        return np.count_nonzero(top == labels[:, None]) / len(labels)
+
+    metric.__name__ = f"top{k}_accuracy"
+    return metric
+
+
+def resolve_metrics(spec, net):
+    """Turn a metrics specification into an ordered dict name -> ``fn(y, t)``.
+
+    Parameters
+    ----------
+    spec : sequence of (str or callable), or mapping name -> callable, or None
+        ``"accuracy"`` is built in (bound to *net*'s loss layer); a callable is named by its ``__name__``.
+    net : Sequential
+    """
+    if spec is None:
+        return {}
+    items = spec.items() if isinstance(spec, Mapping) else [(None, s) for s in spec]
+    out = {}
+    for name, fn in items:
+        if isinstance(fn, str):
+            if fn != "accuracy":
+                raise ValueError(f"Trainer: unknown metric {fn!r}; built in: ['accuracy'] "
+                                 "(or pass a function fn(y, t) -> float)")
+            name, fn = name or "accuracy", Accuracy(getattr(net, "loss_layer", None))
+        elif not callable(fn):
+            raise TypeError(f"Trainer: a metric must be a name or a function fn(y, t) -> float, "
+                            f"got {type(fn).__name__}")
+        name = name or getattr(fn, "__name__", None) or type(fn).__name__
+        if name in out or name in ("loss", "epoch", "step", "lr") or name.startswith("val_"):
+            raise ValueError(f"Trainer: metric name {name!r} is reserved or used twice")
+        out[name] = fn
+    return out
+
+
+class Averager:
+    """Batch-size-weighted running means of the loss and the metrics over one pass."""
+
+    def __init__(self, names):
+        self.names = list(names)
+        self.sums = dict.fromkeys(["loss", *self.names], 0.0)
+        self.count = 0
+
+    def add(self, loss, y, t, metrics):
+        n = len(t)
+        self.sums["loss"] += loss * n
+        for name, fn in metrics.items():
+            self.sums[name] += float(fn(y, t)) * n
+        self.count += n
+
+    def result(self, prefix=""):
+        c = self.count or 1
+        return {prefix + k: v / c for k, v in self.sums.items()}
+
+
+def evaluate(net, x, t, *, batch_size=1000, metrics=("accuracy",), prefix=""):
+    """Loss and metrics of *net* on ``(x, t)`` in inference mode, computed in batches of *batch_size* rows.
+
+    Parameters
+    ----------
+    net : Sequential with a loss layer
+    x : ndarray, shape (N, ...)
+    t : ndarray, shape (N,) or (N, ...)
+    batch_size : int, default 1000
+        Rows per forward pass; memory use is bounded by it.
+    metrics : see :func:`resolve_metrics`, or an already resolved dict
+    prefix : str
+        Prepended to every key (``"val_"``).
+
+    Returns
+    -------
+    dict
+        ``{"loss": float, "<metric>": float, ...}`` (means over the N samples).
+    """
+    x, t = np.asarray(x), np.asarray(t)
+    if x.ndim < 1 or t.ndim < 1 or len(x) != len(t):
+        raise ShapeError(f"evaluate: 'x' and 't' must have the same number of samples, got shapes "
+                         f"{x.shape} and {t.shape}")
+    if len(x) == 0:
+        raise ValueError("evaluate: 'x' holds no samples")
+    batch_size = check_positive_int(batch_size, "batch_size", "evaluate")
+    loss_layer = getattr(net, "loss_layer", None)
+    if loss_layer is None:
+        raise ValueError("evaluate: the network has no loss layer")
+    fns = metrics if isinstance(metrics, dict) and all(callable(f) for f in metrics.values()) \
+        else resolve_metrics(metrics, net)
+    avg = Averager(fns)
+    for i in range(0, len(x), batch_size):
+        xb, tb = x[i:i + batch_size], t[i:i + batch_size]
+        y = net.forward(xb, train=False)
+        avg.add(float(loss_layer.forward(y, tb)), y, tb, fns)
+    return avg.result(prefix)

@@ -1,0 +1,332 @@
+"""The :class:`Trainer`: mini-batch training with validation, metrics, history, callbacks and checkpoints."""
+
+import math
+import os
+
+import numpy as np
+
+from ..errors import NonFiniteError, ShapeError, describe
+from ..layers.init import as_generator, check_positive_int
+from .batches import Batcher, epoch_order
+from .callbacks import Callback, LRScheduler
+from .checkpoint import load_checkpoint, save_checkpoint
+from .history import History
+from .metrics import Averager, evaluate, resolve_metrics
+from .progress import ProgressLogger
+from .serialize import copy_tree
+
+
+class DivergenceError(NonFiniteError):
+    """Training produced a non-finite loss (or gradient); the weights were restored to the last good epoch.
+
+    Attributes
+    ----------
+    epoch, step : int
+        The epoch (1-based) and the update number (1-based, over the whole run) whose loss was not finite.
+    restored_epoch : int
+        The epoch whose end state the network and optimizer were restored to (0: the initial state).
+    history : History
+    """
+
+    def __init__(self, message, epoch, step, restored_epoch, history):
+        super().__init__(message)
+        self.epoch, self.step, self.restored_epoch, self.history = epoch, step, restored_epoch, history
+
+
+def _divergence_errors():
+    errors = [NonFiniteError, FloatingPointError]
+    try:  # optimizers reject NaN/inf gradients with their own error type
+        from ..optim import NonFiniteGradientError
+        errors.append(NonFiniteGradientError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+class Trainer:
+    """Trains a network with an optimizer on mini-batches drawn by per-epoch permutation.
+
+    Parameters
+    ----------
+    net : Sequential
+        With a loss layer. Trained in place.
+    optimizer : object with ``update(params, grads)`` (and ``lr``, ``state_dict`` / ``load_state_dict`` for
+        schedules and checkpoints)
+    batch_size : int, default 32
+    seed : int or numpy.random.Generator, optional
+        Source of the batch order (and of the ``validation_split`` subset). Same seed, same initial weights,
+        same data -> the same history and weights, bit for bit.
+    metrics : sequence of str / callables, or mapping name -> callable, default ("accuracy",)
+        ``fn(y, t) -> float`` batch means; logged for training batches (training-mode outputs, averaged over
+        the epoch) and for the validation set (``val_<name>``).
+    callbacks : sequence of Callback
+    schedule : callable ``t -> lr`` or a metric-driven schedule, optional
+        Shortcut for ``callbacks=[LRScheduler(schedule, schedule_interval, monitor=schedule_monitor)]``.
+    schedule_interval : {"epoch", "step"}, default "epoch"
+    schedule_monitor : str, default "val_loss"
+    verbose : {0, 1, 2}, default 1
+        0 silent; 1 progress bar on a terminal, one line per epoch otherwise or under CI; 2 lines always.
+    eval_batch_size : int, default 1000
+        Rows per forward pass when evaluating.
+    shuffle : bool, default True
+    drop_last : bool, default False
+    stream : file-like, optional
+        Where progress goes (default ``sys.stdout``).
+
+    Attributes
+    ----------
+    epoch, step : int
+        Epochs finished and optimizer updates done (both survive checkpoints).
+    history : History
+    stop_training : bool
+        Set by callbacks to stop after the current batch.
+    stop_reason : str or None
+        Why the last ``fit`` stopped before its budget (early stopping, divergence).
+
+    Examples
+    --------
+    >>> trainer = Trainer(net, Adam(1e-3), batch_size=64, seed=0, callbacks=[EarlyStopping(patience=3)])
+    >>> history = trainer.fit(x_train, t_train, epochs=20, validation_split=0.1)
+    >>> trainer.evaluate(x_test, t_test)
+    {'loss': 0.08..., 'accuracy': 0.97...}
+    """
+
+    def __init__(self, net, optimizer, *, batch_size=32, seed=None, metrics=("accuracy",), callbacks=(),
+                 schedule=None, schedule_interval="epoch", schedule_monitor="val_loss", verbose=1,
+                 eval_batch_size=1000, shuffle=True, drop_last=False, stream=None):
+        if getattr(net, "loss_layer", None) is None or not callable(getattr(net, "forward", None)):
+            raise ValueError(f"Trainer: 'net' must be a network with a loss layer, got {describe(net)} "
+                             "without one (pass loss=... to Sequential)")
+        if not callable(getattr(optimizer, "update", None)):
+            raise TypeError(f"Trainer: 'optimizer' must have update(params, grads), got {type(optimizer).__name__}")
+        self.net, self.optimizer = net, optimizer
+        self.batch_size = check_positive_int(batch_size, "batch_size", "Trainer")
+        self.eval_batch_size = check_positive_int(eval_batch_size, "eval_batch_size", "Trainer")
+        self.metrics = resolve_metrics(metrics, net)
+        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+        self._rng = as_generator(seed, "Trainer")
+        self._split_seed = int(self._rng.integers(2**63))
+        callbacks = list(callbacks)
+        if schedule is not None:
+            callbacks.append(LRScheduler(schedule, schedule_interval, schedule_monitor))
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"Trainer: callbacks must be Callback instances, got {type(cb).__name__}")
+        self.progress = ProgressLogger(verbose, stream)
+        self.callbacks = sorted([*callbacks, self.progress], key=lambda cb: cb.order)
+        for cb in self.callbacks:
+            cb.trainer = self
+        self.epoch = self.step = 0
+        self.history = History()
+        self.stop_training, self.stop_reason, self.restored_epoch = False, None, None
+        self.plan = {}
+        self._divergence = _divergence_errors()
+
+    # -- training ------------------------------------------------------------------------------------------
+
+    def fit(self, x, t, *, epochs=None, max_steps=None, validation_data=None, validation_split=None):
+        """Train until ``self.epoch == epochs`` or ``self.step == max_steps``, whichever comes first.
+
+        Both budgets are totals over the trainer's life, so after :meth:`load_checkpoint` the same call continues
+        the interrupted run. A ``max_steps`` budget that ends inside an epoch closes that epoch early (it is
+        evaluated and logged like any other).
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, ...)
+        t : ndarray, shape (N,) labels or (N, ...) targets
+        epochs : int, optional
+        max_steps : int, optional
+            At least one of *epochs* and *max_steps* is required.
+        validation_data : tuple (x_val, t_val), optional
+        validation_split : float in (0, 1), optional
+            Hold out this fraction of ``(x, t)`` (a random subset fixed by the trainer's seed) for validation.
+
+        Returns
+        -------
+        History
+            ``self.history``: one row per epoch with ``epoch``, ``step``, ``loss``, metrics, ``val_*``, ``lr``.
+
+        Raises
+        ------
+        DivergenceError
+            A non-finite loss or gradient: the network and optimizer are first restored to the end of the last
+            finished epoch (checkpoints already written are kept); the message names the epoch and step.
+        """
+        x, t, val = self._prepare(x, t, epochs, max_steps, validation_data, validation_split)
+        batcher = Batcher(x, t, self.batch_size, self.drop_last)
+        self.plan = {"epochs": epochs, "max_steps": max_steps, "batches_per_epoch": len(batcher),
+                     "samples": len(x), "val_samples": 0 if val is None else len(val[0])}
+        self.stop_training, self.stop_reason, self.restored_epoch = False, None, None
+        self._call("on_train_begin", dict(self.plan))
+        while not self.stop_training and not self._budget_spent(epochs, max_steps):
+            self._run_epoch(batcher, val, max_steps)
+        self._call("on_train_end", {"epoch": self.epoch, "step": self.step})
+        return self.history
+
+    def _prepare(self, x, t, epochs, max_steps, validation_data, validation_split):
+        x, t = np.asarray(x), np.asarray(t)
+        if x.ndim < 1 or t.ndim < 1 or len(x) != len(t):
+            raise ShapeError(f"Trainer.fit: 'x' and 't' must have the same number of samples, got shapes "
+                             f"{x.shape} and {t.shape}")
+        if epochs is None and max_steps is None:
+            raise ValueError("Trainer.fit: give 'epochs' or 'max_steps' (or both)")
+        if epochs is not None:
+            check_positive_int(epochs, "epochs", "Trainer.fit")
+        if max_steps is not None:
+            check_positive_int(max_steps, "max_steps", "Trainer.fit")
+        if validation_data is not None and validation_split is not None:
+            raise ValueError("Trainer.fit: give 'validation_data' or 'validation_split', not both")
+        val = None
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise TypeError("Trainer.fit: 'validation_data' must be a tuple (x_val, t_val)")
+            val = tuple(np.asarray(a) for a in validation_data)
+            if val[0].ndim < 1 or len(val[0]) != len(val[1]) or len(val[0]) == 0:
+                raise ShapeError(f"Trainer.fit: 'validation_data' arrays must be non-empty with the same number "
+                                 f"of samples, got shapes {val[0].shape} and {val[1].shape}")
+        elif validation_split is not None:
+            x, t, val = self._split(x, t, validation_split)
+        if len(x) == 0:
+            raise ValueError("Trainer.fit: 'x' holds no samples")
+        return x, t, val
+
+    def _split(self, x, t, fraction):
+        if not (isinstance(fraction, (int, float)) and 0.0 < fraction < 1.0):
+            raise ValueError(f"Trainer.fit: 'validation_split' must be a fraction in (0, 1), got {fraction!r}")
+        n = len(x)
+        n_val = math.ceil(fraction * n)
+        if n_val >= n:
+            raise ValueError(f"Trainer.fit: validation_split={fraction} of {n} samples leaves none for training")
+        order = np.random.default_rng(self._split_seed).permutation(n)
+        train_idx, val_idx = np.sort(order[n_val:]), np.sort(order[:n_val])
+        return x[train_idx], t[train_idx], (x[val_idx], t[val_idx])
+
+    def _budget_spent(self, epochs, max_steps):
+        return (epochs is not None and self.epoch >= epochs) or (max_steps is not None and self.step >= max_steps)
+
+    def _run_epoch(self, batcher, val, max_steps):
+        epoch = self.epoch + 1
+        good = self._snapshot()
+        self._call("on_epoch_begin", epoch, {})
+        order = epoch_order(len(batcher.x), self._rng, self.shuffle)
+        avg = Averager(self.metrics)
+        for b, (xb, tb) in enumerate(batcher.batches(order)):
+            if max_steps is not None and self.step >= max_steps:
+                break
+            self._call("on_batch_begin", b, {})
+            loss = self._train_step(xb, tb, avg, epoch, b, good)
+            self.step += 1
+            self._call("on_batch_end", b, {"loss": loss, "size": len(tb)})
+            if self.stop_training:
+                break
+        logs = {"epoch": epoch, "step": self.step, **avg.result()}
+        if val is not None:
+            logs.update(self.evaluate(*val, prefix="val_"))
+        lr = getattr(self.optimizer, "lr", None)
+        if lr is not None:
+            logs["lr"] = float(lr)
+        self.epoch = epoch
+        self.history.append(logs)
+        self._call("on_epoch_end", epoch, dict(logs))
+
+    def _train_step(self, xb, tb, avg, epoch, batch, good):
+        net, loss_layer = self.net, self.net.loss_layer
+        try:
+            y = net.forward(xb, train=True)
+            loss = float(loss_layer.forward(y, tb))
+            if math.isfinite(loss):
+                dout = loss_layer.backward(1.0)
+                saved = net.requires_input_grad
+                net.requires_input_grad = False  # nobody needs d(loss)/d(input)
+                try:
+                    net.backward(dout)
+                finally:
+                    net.requires_input_grad = saved
+                self.optimizer.update(net.params, net.grads)
+        except self._divergence as err:
+            self._diverged(epoch, batch, str(err), good)
+        if not math.isfinite(loss):
+            self._diverged(epoch, batch, f"the loss is {loss}", good)
+        avg.add(loss, y, tb, self.metrics)
+        return loss
+
+    def _diverged(self, epoch, batch, reason, good):
+        step = self.step + 1
+        self._restore(good)
+        where = f"the end of epoch {self.epoch}" if self.epoch else "the initial state"
+        msg = (f"training diverged at epoch {epoch}, step {step} (batch {batch + 1} of "
+               f"{self.plan['batches_per_epoch']}): {reason}; network and optimizer restored to {where}")
+        self.stop_training, self.stop_reason, self.restored_epoch = True, msg, self.epoch
+        self._call("on_train_end", {"epoch": self.epoch, "step": self.step, "diverged": True})
+        raise DivergenceError(msg, epoch, step, self.epoch, self.history)
+
+    def _snapshot(self):
+        state_fn = getattr(self.optimizer, "state_dict", None)
+        return {"net": self.net.state_dict(), "optimizer": copy_tree(state_fn()) if state_fn else None,
+                "rng": copy_tree(self._rng.bit_generator.state), "step": self.step}
+
+    def _restore(self, snap):
+        self.net.load_state_dict(snap["net"])
+        if snap["optimizer"] is not None:
+            self.optimizer.load_state_dict(snap["optimizer"])
+        self._rng.bit_generator.state = snap["rng"]
+        self.step = snap["step"]
+
+    def _call(self, hook, *args):
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+
+    # -- evaluation ----------------------------------------------------------------------------------------
+
+    def evaluate(self, x, t, *, batch_size=None, prefix=""):
+        """Loss and metrics on ``(x, t)`` in inference mode, in batches; see :func:`layergraph.train.evaluate`."""
+        return evaluate(self.net, x, t, batch_size=batch_size or self.eval_batch_size, metrics=self.metrics,
+                        prefix=prefix)
+
+    # -- state and checkpoints -----------------------------------------------------------------------------
+
+    def state_dict(self):
+        """Everything besides the network and optimizer needed to resume bit for bit (plain values)."""
+        return {"epoch": self.epoch, "step": self.step, "rng": self._rng.bit_generator.state,
+                "split_seed": self._split_seed, "history": self.history.to_dict(),
+                "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]}
+
+    def load_state_dict(self, state):
+        """Restore :meth:`state_dict` output. Callback states are matched by class name and order."""
+        try:
+            self.epoch, self.step = int(state["epoch"]), int(state["step"])
+            self._rng.bit_generator.state = state["rng"]
+            self._split_seed = int(state["split_seed"])
+            self.history = History({k: list(v) for k, v in state["history"].items()})
+            saved = list(state["callbacks"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"Trainer.load_state_dict: malformed trainer state ({type(err).__name__}: {err})") \
+                from None
+        for cb in self.callbacks:
+            match = next((s for s in saved if s["class"] == type(cb).__name__), None)
+            if match is not None:
+                saved.remove(match)
+                if match["state"]:
+                    cb.load_state_dict(match["state"])
+
+    def save_checkpoint(self, path, **meta):
+        """:func:`save_checkpoint` of the network, optimizer, trainer state and *meta*; returns the path."""
+        opt = self.optimizer if callable(getattr(self.optimizer, "state_dict", None)) else None
+        return save_checkpoint(path, self.net, opt, trainer=self.state_dict(), **meta)
+
+    def load_checkpoint(self, path):
+        """Restore network, optimizer and trainer state from *path* (written by :meth:`save_checkpoint`).
+
+        Returns
+        -------
+        Checkpoint
+        """
+        ckpt = load_checkpoint(path)
+        if not isinstance(ckpt.meta.get("trainer"), dict):
+            raise ValueError(f"Trainer.load_checkpoint: {os.fspath(path)!r} holds no trainer state (it was not "
+                             "written by Trainer.save_checkpoint); use load_checkpoint(path, net, optimizer)")
+        opt = self.optimizer if callable(getattr(self.optimizer, "load_state_dict", None)) else None
+        ckpt.restore(self.net, opt)
+        self.load_state_dict(ckpt.meta["trainer"])
+        return ckpt
