@@ -37,11 +37,14 @@ class SoftmaxWithLoss(Loss):
         n, c = x.shape
         t = np.asarray(t)
         z = x - np.max(x, axis=1, keepdims=True)
-        log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+        p = np.exp(z)
+        s = np.sum(p, axis=1, keepdims=True)
+        p /= s
+        log_s = np.log(s[:, 0])  # log_softmax(x) = z - log_s
         if t.ndim == 1:
             labels = _check_labels(self, t, n, c)
-            loss = -np.sum(log_p[np.arange(n), labels]) / n
-            self._cache = (log_p, labels)
+            loss = (np.sum(log_s) - np.sum(z[np.arange(n), labels])) / n
+            self._cache = (p, labels)
         else:
             if t.shape != x.shape:
                 raise ShapeError(
@@ -49,18 +52,18 @@ class SoftmaxWithLoss(Loss):
                     f"(N, C) = ({n}, {c}), got shape {shape_str(t.shape)}"
                 )
             t = t.astype(x.dtype, copy=False)
-            loss = -np.sum(t * log_p) / n
-            self._cache = (log_p, t)
+            loss = (np.dot(np.sum(t, axis=1), log_s) - np.sum(t * z)) / n
+            self._cache = (p, t)
         return float(loss)
 
     def backward(self, dout=1.0):
-        log_p, t = self._cached(self._cache)
-        n = log_p.shape[0]
-        dx = np.exp(log_p)
+        p, t = self._cached(self._cache)
+        n = p.shape[0]
         if t.ndim == 1:
+            dx = p.copy()
             dx[np.arange(n), t] -= 1.0
         else:
-            dx *= np.sum(t, axis=1, keepdims=True)
+            dx = p * np.sum(t, axis=1, keepdims=True)
             dx -= t
         dx *= np.asarray(dout, dtype=dx.dtype) / n
         return dx
