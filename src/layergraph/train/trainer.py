@@ -72,6 +72,10 @@ class Trainer:
     drop_last : bool, default False
     stream : file-like, optional
         Where progress goes (default ``sys.stdout``).
+    flatten_parameters : bool, default True
+        Call ``net.flatten_parameters()`` first (when the network has it): the parameters keep their values but
+        move into one buffer, so the optimizer updates all of them in one pass. Arrays fetched from the layers
+        before this call are then stale: read them again from ``net.params``.
 
     Attributes
     ----------
@@ -93,13 +97,15 @@ class Trainer:
 
     def __init__(self, net, optimizer, *, batch_size=32, seed=None, metrics=("accuracy",), callbacks=(),
                  schedule=None, schedule_interval="epoch", schedule_monitor="val_loss", verbose=1,
-                 eval_batch_size=1000, shuffle=True, drop_last=False, stream=None):
+                 eval_batch_size=1000, shuffle=True, drop_last=False, stream=None, flatten_parameters=True):
         if getattr(net, "loss_layer", None) is None or not callable(getattr(net, "forward", None)):
             raise ValueError(f"Trainer: 'net' must be a network with a loss layer, got {describe(net)} "
                              "without one (pass loss=... to Sequential)")
         if not callable(getattr(optimizer, "update", None)):
             raise TypeError(f"Trainer: 'optimizer' must have update(params, grads), got {type(optimizer).__name__}")
         self.net, self.optimizer = net, optimizer
+        if flatten_parameters and callable(getattr(net, "flatten_parameters", None)):
+            net.flatten_parameters()  # same values; lets the optimizer update every parameter in one pass
         self.batch_size = check_positive_int(batch_size, "batch_size", "Trainer")
         self.eval_batch_size = check_positive_int(eval_batch_size, "eval_batch_size", "Trainer")
         self.metrics = resolve_metrics(metrics, net)
