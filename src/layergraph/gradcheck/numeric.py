@@ -82,17 +82,17 @@ def element_estimates(obj, name, value, flat, tol, u, batched):
     return estimates_from(phi, scale, h, kinked, u)
 
 
-def directional_estimate(obj, name, value, direction, mask, tol, u):
+def directional_estimate(obj, name, value, direction, mask, tol, u, shrink=1.0):
     """Numeric derivative of the objective along ``direction * mask`` for tensor *name*.
 
-    The step is chosen so the largest element moves by ``eps * max(1, max|value|)``.
+    The step is chosen so the largest element moves by ``eps * max(1, max|value|) / shrink``.
     """
     v = direction if mask is None else direction * mask
     vmax = float(np.max(np.abs(v), initial=0.0))
     if vmax == 0.0:
         zero = np.zeros(1)
         return Estimates(zero, zero, zero, zero, np.zeros(1, bool))
-    h = tol.eps * max(1.0, float(np.max(np.abs(value), initial=0.0))) / vmax
+    h = tol.eps * max(1.0, float(np.max(np.abs(value), initial=0.0))) / vmax / shrink
     start = obj.owner_index(name)
     original = value.copy()
     phi = np.zeros((1, 4))
