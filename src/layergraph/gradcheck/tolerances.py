@@ -32,8 +32,8 @@ class Tolerance:
     kink : float
         An element is treated as sitting at a kink when its non-smoothness indicator ``kappa`` exceeds
         ``kink * (atol + rtol * max(|a|, |n|)) + 2 * c * roundoff``. A kink makes the Richardson value miss the
-        one-sided derivative by at most ``kappa / 2``, so with ``kink <= 2`` every kink that could cause a failure
-        is flagged (see :mod:`layergraph.gradcheck.numeric`).
+        one-sided derivative by at most ``c * truncation + kappa / 2`` (for ``c >= 4``), so with ``kink <= 2``
+        every kink that could cause a failure is flagged (see :mod:`layergraph.gradcheck.numeric`).
     """
 
     eps: float
