@@ -86,3 +86,11 @@ def test_non_finite_logits_raise(bad):
     for layer, t in ((lg.SoftmaxWithLoss(), np.array([0, 1])), (lg.SigmoidWithLoss(), np.ones((2, 2)))):
         with pytest.raises(lg.NonFiniteError, match=r"1 non-finite value.*shape \(2, 2\)"):
             layer.forward(x, t)
+
+
+def test_losses_keep_the_dtype_of_x_whatever_the_targets():
+    x = np.random.default_rng(5).standard_normal((4, 3)).astype(np.float32)
+    for layer, t in ((lg.MeanSquaredError(), np.zeros((4, 3))), (lg.SigmoidWithLoss(), np.ones((4, 3))),
+                     (lg.SoftmaxWithLoss(), np.eye(3)[[0, 1, 2, 0]])):
+        layer.forward(x, t)
+        assert layer.backward().dtype == np.float32, type(layer).__name__

@@ -1,206 +1,201 @@
-"""Numerical gradient checking by central differences with Richardson extrapolation, in float64 on copies."""
+"""``gradcheck``: compare a layer's analytic gradients with self-calibrated finite differences.
+
+The check runs on a deep copy (in float64 by default), so the caller's layer, input and targets are left exactly
+as they were. See ``docs/gradcheck.md`` for the tolerance model, the modes, kinks and randomness.
+"""
 
 import copy
+import numbers
 
 import numpy as np
 
-from .report import GradCheckError, GradCheckReport, TensorReport
-from .state import Snapshot
+from .hygiene import run_hygiene
+from .objective import Objective
+from .report import GradCheckError, GradCheckReport, GradCheckReports, HygieneResult
+from .state import fingerprint, same_fingerprint
+from .tensor import TensorChecker
+from .tolerances import resolve
 
-DEFAULT_EPS = 1e-4
-"""Relative step: element ``v`` is perturbed by ``h = eps * max(1, |v|)`` (and ``h/2`` for the extrapolation)."""
-DEFAULT_RTOL = 1e-7
-"""Largest relative error ``|a - n| / max(|a|, |n|, floor)`` accepted."""
-DEFAULT_ATOL = 1e-10
-"""Absolute tolerance; the relative-error floor is ``atol / rtol`` (1e-3 by default)."""
-ROUNDOFF = 8 * np.finfo(np.float64).eps
-"""Round-off allowance: an element's floor is at least ``ROUNDOFF * scale / h`` over ``rtol``, where ``scale`` is
-``sum(|forward(x) * R|)`` (or ``|loss|``): no finite difference with step ``h`` is more accurate than that."""
-FULL_LIMIT = 256
-"""In ``auto`` mode, tensors with at most this many elements are checked in full."""
-SAMPLE_SIZE = 48
-SAMPLE_LARGEST = 16
+MODES = ("auto", "full", "sampled", "directional")
+PRECISIONS = ("float64", "native")
 
 
 def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, seed=0, raise_on_fail=False,
-              train=True):
-    """Compare a layer's analytic gradients with central differences.
+              train=True, samples=32, precision="float64", hygiene=True):
+    """Compare a layer's analytic gradients (input and every parameter) with numerical ones.
 
     Works on any object following the layer protocol (``forward(x, train)``, ``backward(dout)``, ``params``,
-    ``grads``), on loss layers (``forward(x, t)``) and on containers with a loss layer. The check runs on a float64
-    deep copy: the caller's layer, ``x`` and ``t`` are left exactly as they were.
+    ``grads``), on loss layers (``forward(x, t)``) and on containers with a loss layer.
 
     For a plain layer the checked scalar is ``sum(forward(x) * R)`` for a fixed standard-normal ``R`` (never
-    all-ones), so backward receives ``dout = R``; for a loss layer, or a container with a loss layer and ``t``
-    given, it is the loss.
+    all-ones), so backward receives ``dout = R``; for a loss layer, or a container with a loss and ``t`` given, it
+    is the loss. Numeric derivatives are central differences at ``h`` and ``h/2`` combined by Richardson
+    extrapolation; an element passes when
+    ``|a - n| <= atol + rtol * max(|a|, |n|) + c * (truncation + roundoff estimate)``.
 
     Parameters
     ----------
     layer : Layer
+        The layer, loss layer or container to check. Never modified.
     x : array_like, shape (N, ...)
+        Input batch.
     t : array_like, optional
         Targets, for loss layers and containers with a loss.
-    mode : {"auto", "full", "sampled"}
-        ``full`` checks every element of every tensor; ``sampled`` checks the 16 largest-magnitude analytic
-        gradients and 32 more drawn at random per tensor; ``auto`` checks small tensors (<= 256 elements) in full
-        and samples the others.
-    eps : float, default 1e-4
-        Relative finite-difference step.
-    rtol, atol : float, default 1e-7 and 1e-10
-        An element passes when ``|a - n| <= max(rtol * max(|a|, |n|), atol, 8 * eps64 * scale / h)``, i.e. when
-        its relative error with floor ``max(atol, 8 * eps64 * scale / h) / rtol`` is at most ``rtol``; the last
-        term is the round-off limit of a difference quotient (``scale = sum(|forward(x) * R|)`` or ``|loss|``).
+    mode : {"auto", "full", "sampled", "directional"}
+        ``full``: every element of every tensor. ``sampled``: *samples* elements per tensor, always including the
+        largest-magnitude, largest and smallest analytic gradients. ``directional``: one derivative along a random
+        direction per tensor (a separate direction each, so a failure names its tensor); a direction that fails is
+        bisected to the element responsible. ``auto`` (default): directional for every tensor, plus every element
+        of tensors with at most 256 elements and a sample of larger ones.
+    eps : float, optional
+        Relative step; element ``v`` moves by ``h = eps * max(1, |v|)``. Default per numeric dtype
+        (1e-4 for float64, 1e-2 for float32).
+    rtol, atol : float, optional
+        Default per numeric dtype (1e-7 / 1e-10 for float64, 2e-3 / 1e-5 for float32).
     seed : int
-        Seeds ``R`` and the sampled indices.
+        Seeds ``R``, the directions and the sampled elements; the same seed gives the same report.
     raise_on_fail : bool
         Raise :class:`GradCheckError` (an ``AssertionError``) instead of returning a failing report.
-    train : bool
-        The ``train`` flag passed to forward.
+    train : bool or "both"
+        The ``train`` flag passed to forward; ``"both"`` checks training and inference separately (inference
+        only when its output differs) and returns :class:`GradCheckReports`.
+    samples : int
+        Elements per tensor in ``sampled`` mode (and for large tensors in ``auto``); at least 4.
+    precision : {"float64", "native"}
+        ``float64`` (default) runs the numeric pass on a float64 copy; ``native`` keeps the layer's own dtype
+        (float32 or float64) with that dtype's default tolerances.
+    hygiene : bool
+        Also check that backward is deterministic, repeatable and linear in ``dout``.
 
     Returns
     -------
     GradCheckReport
+        ``ok``, per tensor max abs/rel error, worst index with analytic and numeric values, error estimate, kinks
+        skipped, evaluations; ``str(report)`` is a table. :class:`GradCheckReports` for ``train="both"``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For invalid arguments of ``gradcheck`` itself (never for a failure of the checked layer).
+    GradCheckError
+        With ``raise_on_fail=True``, when the check fails.
+
+    Examples
+    --------
+    >>> report = gradcheck(Affine(5, 3, rng=0), np.ones((4, 5)))
+    >>> report.ok
+    True
     """
-    if mode not in ("auto", "full", "sampled"):
-        raise ValueError(f"gradcheck: 'mode' must be 'auto', 'full' or 'sampled', got {mode!r}")
-    eps = DEFAULT_EPS if eps is None else float(eps)
-    rtol = DEFAULT_RTOL if rtol is None else float(rtol)
-    atol = DEFAULT_ATOL if atol is None else float(atol)
-    if eps <= 0 or rtol <= 0 or atol < 0:
-        raise ValueError(f"gradcheck: need eps > 0, rtol > 0, atol >= 0; got eps={eps}, rtol={rtol}, atol={atol}")
-    report = GradCheckReport(getattr(layer, "name", type(layer).__name__), mode, train, rtol, atol, eps, seed)
-    try:
-        _run(report, layer, x, t, np.random.default_rng(seed))
-    except Exception as err:  # a failure of the checked layer is a failed check, not an escaped error
-        report.error = f"{type(err).__name__}: {err}"
-    if raise_on_fail and not report.ok:
-        raise GradCheckError(report)
-    return report
+    _check_args(mode, seed, samples, precision, train)
+    if train == "both":
+        reports = GradCheckReports()
+        first = _one(layer, x, t, mode, eps, rtol, atol, seed, True, samples, precision, hygiene)
+        reports.append(first)
+        if _modes_differ(layer, x, t, precision):
+            reports.append(_one(layer, x, t, mode, eps, rtol, atol, seed, False, samples, precision, hygiene))
+        result = reports
+    else:
+        result = _one(layer, x, t, mode, eps, rtol, atol, seed, bool(train), samples, precision, hygiene)
+    if raise_on_fail and not result.ok:
+        raise GradCheckError(result)
+    return result
 
 
-def _run(report, layer, x, t, rng):
-    work = _float64_copy(layer)
-    x64 = np.array(x, dtype=np.float64, copy=True)
-    t64 = None if t is None else np.array(t, copy=True)
-    objective = _Objective(work, x64, t64, report.train, rng)
-    dx, grads = objective.analytic()
-    tensors = {"x": (x64, dx)}
-    params = work.params
-    for name, value in params.items():
-        tensors[name] = (value, grads.get(name))
-    for name, (value, analytic) in tensors.items():
-        report.tensors[name] = _check_tensor(name, value, analytic, objective, report, rng)
+def _check_args(mode, seed, samples, precision, train):
+    if not isinstance(mode, str):
+        raise TypeError(f"gradcheck: 'mode' must be a str, got {type(mode).__name__}")
+    if mode not in MODES:
+        raise ValueError(f"gradcheck: 'mode' must be one of {MODES}, got {mode!r}")
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+        raise TypeError(f"gradcheck: 'seed' must be an int, got {type(seed).__name__}")
+    if not isinstance(samples, numbers.Integral) or isinstance(samples, bool):
+        raise TypeError(f"gradcheck: 'samples' must be an int, got {type(samples).__name__}")
+    if samples < 4:
+        raise ValueError(f"gradcheck: 'samples' must be at least 4, got {samples}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"gradcheck: 'precision' must be one of {PRECISIONS}, got {precision!r}")
+    if train not in (True, False, "both"):
+        raise ValueError(f"gradcheck: 'train' must be True, False or 'both', got {train!r}")
 
 
-class _Objective:
-    """The scalar being differentiated, evaluated from a restored state every time."""
-
-    def __init__(self, work, x, t, train, rng):
-        self.work, self.x, self.t, self.train = work, x, t, train
-        self.is_loss = bool(getattr(work, "is_loss", False))
-        self.loss_layer = getattr(work, "loss_layer", None) if t is not None else None
-        if t is None and self.is_loss:
-            raise ValueError("gradcheck: a loss layer needs targets 't'")
-        if t is not None and not self.is_loss and self.loss_layer is None:
-            raise ValueError("gradcheck: 't' given but the layer is neither a loss nor a container with a loss")
-        self.snapshot = Snapshot(work)
-        self.weights = None
-        out = self.outputs()
-        if not (self.is_loss or self.loss_layer is not None):
-            self.weights = rng.standard_normal(np.shape(out))
-            self.weights.flags.writeable = False
-        # Size of the checked scalar's terms: round-off in a difference of outputs is about eps * scale.
-        self.scale = float(np.sum(np.abs(out if self.weights is None else out * self.weights)))
-
-    def outputs(self):
-        """Restore state, run forward and return the output array (the loss as a 0-d array for losses)."""
-        self.snapshot.restore()
-        x = self.x.view()
-        x.flags.writeable = False
-        if self.is_loss:
-            return np.asarray(self.work.forward(x, self.t), dtype=np.float64)
-        out = self.work.forward(x, train=self.train)
-        if self.loss_layer is not None:
-            return np.asarray(self.loss_layer.forward(out, self.t), dtype=np.float64)
-        return np.asarray(out, dtype=np.float64)
-
-    def directional(self, plus, minus):
-        """``sum((plus - minus) * R)``: a difference of outputs, so unchanged outputs cancel exactly."""
-        diff = plus - minus
-        return float(np.sum(diff if self.weights is None else diff * self.weights))
-
-    def analytic(self):
-        self.outputs()
-        if self.is_loss:
-            dx = self.work.backward(1.0)
-        elif self.loss_layer is not None:
-            dx = self.work.backward(self.loss_layer.backward(1.0))
-        else:
-            dx = self.work.backward(self.weights)
-        grads = {k: np.array(v, dtype=np.float64, copy=True) for k, v in self.work.grads.items()}
-        return (None if dx is None else np.array(dx, dtype=np.float64, copy=True)), grads
+def _numeric_dtype(layer, x, precision):
+    if precision == "float64":
+        return np.dtype(np.float64)
+    dtypes = [np.asarray(v).dtype for v in getattr(layer, "params", {}).values()]
+    dtype = dtypes[0] if dtypes else np.asarray(x).dtype
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float64)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"gradcheck: precision='native' supports float32 and float64 layers, got {dtype}")
+    return dtype
 
 
-def _check_tensor(name, value, analytic, objective, report, rng):
-    rep = TensorReport(name, value.shape)
-    if analytic is None:
-        rep.ok, rep.problem = False, "no gradient returned" if name == "x" else "no gradient in grads"
-        return rep
-    if analytic.shape != value.shape:
-        rep.ok, rep.problem = False, f"gradient shape {analytic.shape} != {value.shape}"
-        return rep
-    if not np.all(np.isfinite(analytic)):
-        rep.ok, rep.problem = False, "non-finite analytic gradient"
-        return rep
-    for flat in _indices(analytic, report.mode, rng):
-        idx = np.unravel_index(flat, value.shape)
-        num, h = _numeric(value, idx, objective, report.eps)
-        a = float(analytic[idx])
-        abs_err = abs(a - num)
-        floor = max(report.atol, ROUNDOFF * objective.scale / h) / report.rtol
-        rel_err = abs_err / max(abs(a), abs(num), floor) if np.isfinite(num) else float("inf")
-        rep.checked += 1
-        rep.max_abs_err = max(rep.max_abs_err, abs_err)
-        if rel_err > rep.max_rel_err or rep.worst_index is None:
-            rep.max_rel_err = rel_err
-            rep.worst_index, rep.analytic, rep.numeric = tuple(int(i) for i in idx), a, num
-    rep.ok = rep.max_rel_err <= report.rtol
-    return rep
-
-
-def _indices(analytic, mode, rng):
-    size = analytic.size
-    if mode == "full" or (mode == "auto" and size <= FULL_LIMIT) or size <= SAMPLE_SIZE:
-        return range(size)
-    magnitude = np.abs(analytic).ravel()
-    largest = np.argpartition(magnitude, -SAMPLE_LARGEST)[-SAMPLE_LARGEST:]
-    rest = np.setdiff1d(np.arange(size), largest)
-    others = rng.choice(rest, size=SAMPLE_SIZE - SAMPLE_LARGEST, replace=False)
-    return np.sort(np.concatenate([largest, others]))
-
-
-def _numeric(value, idx, objective, eps):
-    """Richardson-extrapolated central difference ``D(h/2) + (D(h/2) - D(h)) / 3`` at one element."""
-    original = value[idx]
-    h = eps * max(1.0, abs(float(original)))
-    estimates = []
-    for step in (h, h / 2):
-        value[idx] = original + step
-        plus = objective.outputs()
-        value[idx] = original - step
-        minus = objective.outputs()
-        value[idx] = original
-        estimates.append(objective.directional(plus, minus) / (2 * step))
-    d_h, d_half = estimates
-    return d_half + (d_half - d_h) / 3.0, h
-
-
-def _float64_copy(layer):
+def working_copy(layer, dtype):
+    """A deep copy of *layer* with floating params, grads and buffers cast to *dtype*."""
     work = copy.deepcopy(layer)
     if callable(getattr(work, "astype", None)):
-        work.astype(np.float64)
+        work.astype(dtype)
     else:
-        for store in (work.params, work.grads):
+        for store in (getattr(work, "params", {}), getattr(work, "grads", {})):
             for key, value in store.items():
-                store[key] = np.asarray(value, dtype=np.float64)
+                store[key] = np.asarray(value, dtype=dtype)
     return work
+
+
+def _modes_differ(layer, x, t, precision):
+    """True when forward(train=True) and forward(train=False) give different outputs (BatchNorm, Dropout)."""
+    if getattr(layer, "is_loss", False):
+        return False
+    dtype = _numeric_dtype(layer, x, precision)
+    try:
+        outs = [np.asarray(working_copy(layer, dtype).forward(np.array(x, dtype=dtype), train=flag))
+                for flag in (True, False)]
+    except Exception:
+        return True
+    return outs[0].shape != outs[1].shape or not np.array_equal(outs[0], outs[1])
+
+
+def _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, has_t):
+    args = [f"mode={mode!r}", f"seed={seed}", f"train={train!r}"]
+    for key, value, default in (("eps", eps, None), ("rtol", rtol, None), ("atol", atol, None),
+                                ("samples", samples, 32), ("precision", precision, "float64")):
+        if value != default:
+            args.append(f"{key}={value!r}")
+    target = ", t" if has_t else ""
+    return f"layergraph.gradcheck(layer, x{target}, {', '.join(args)})  # layer: {type(layer).__name__}"
+
+
+def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hygiene):
+    dtype = _numeric_dtype(layer, x, precision)
+    tol = resolve(dtype, eps, rtol, atol)
+    report = GradCheckReport(getattr(layer, "name", type(layer).__name__), mode, train, str(dtype), tol, seed)
+    report.reproduce = _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, t is not None)
+    before = fingerprint(layer)
+    obj = None
+    try:
+        work = working_copy(layer, dtype)
+        x_work = np.array(x, dtype=dtype, copy=True)
+        t_work = None if t is None else np.array(t, copy=True)
+        if t_work is not None:
+            t_work.flags.writeable = False
+        rng = np.random.default_rng(seed)
+        obj = Objective(work, x_work, t_work, train, rng)
+        reference = obj.analytic()
+        if hygiene:
+            report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2])))
+        checker = TensorChecker(obj, tol, mode, samples, rng, np.random.default_rng([seed, 1]))
+        dx, grads = reference
+        tensors = {"x": (obj.x, dx)}
+        for name, value in obj.params.items():
+            tensors[name] = (value, grads.get(name))
+        for name, (value, analytic) in tensors.items():
+            report.tensors[name] = checker.check(name, value, analytic)
+    except Exception as err:  # a failure of the checked layer is a failed check, not an escaped error
+        report.error = f"{type(err).__name__}: {err}"
+    finally:
+        report.evaluations = 0 if obj is None else obj.evaluations
+    if not same_fingerprint(before, fingerprint(layer)):
+        report.hygiene.append(HygieneResult("layer untouched", False,
+                                            "the layer's params, buffers or generator states changed during "
+                                            "the check (it shares state with its deep copy)"))
+    return report

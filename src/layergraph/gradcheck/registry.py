@@ -45,8 +45,9 @@ def register_case(layer_type, label=None, *, modes=(True,)):
 
     def decorate(build):
         name = f"{layer_type.__name__}/{label or build.__name__.strip('_')}"
-        if any(case.label == name for case in _CASES):
-            raise ValueError(f"register_case: a case labelled {name!r} is already registered")
+        if any(case.label == name and case.layer_type is layer_type for case in _CASES):
+            raise ValueError(f"register_case: a case labelled {name!r} is already registered for "
+                             f"{layer_type.__module__}.{layer_type.__qualname__}")
         _CASES.append(GradCase(layer_type, name, build, tuple(modes)))
         return build
 

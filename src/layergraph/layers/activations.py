@@ -29,6 +29,16 @@ class ReLU(Layer):
         mask = self._cached(self._mask)
         return self._check_dout(dout, mask.shape) * mask
 
+    # -- gradient-check hook --------------------------------------------------------------------------------
+
+    def kink_branches(self):
+        """Which piece of ``max(x, 0)`` each element of the last input took (``x > 0``), shape of ``x``.
+
+        The gradient checker compares it between perturbed evaluations: an element whose branch changes within
+        the finite-difference step sits at the kink and is reported as ``skipped: kink`` instead of failing.
+        """
+        return self._cached(self._mask)
+
 
 class LeakyReLU(Layer):
     """Leaky ReLU ``y = x`` for ``x > 0`` and ``alpha * x`` otherwise.
@@ -57,6 +67,13 @@ class LeakyReLU(Layer):
     def backward(self, dout):
         slope = self._cached(self._slope)
         return self._check_dout(dout, slope.shape) * slope
+
+    # -- gradient-check hook --------------------------------------------------------------------------------
+
+    def kink_branches(self):
+        """Which piece each element of the last input took (True for ``x > 0``), shape of ``x``; see
+        :meth:`ReLU.kink_branches`."""
+        return self._cached(self._slope) == 1.0
 
     def extra_repr(self):
         return f"alpha={self.alpha}"

@@ -155,7 +155,7 @@ class MeanSquaredError(Loss):
             raise ShapeError(f"{describe(self)}: argument 't' must have the shape of 'x' {shape_str(x.shape)}, "
                              f"got {shape_str(t.shape)}")
         self._check_finite_input(x)
-        self._diff = x - t
+        self._diff = x - t.astype(x.dtype, copy=False)
         return float(np.mean(self._diff * self._diff))
 
     def backward(self, dout=1.0):
