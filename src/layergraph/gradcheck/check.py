@@ -116,7 +116,8 @@ class _Objective:
         out = self.work.forward(x, train=self.train)
         if self.loss_layer is not None:
             return np.asarray(self.loss_layer.forward(out, self.t), dtype=np.float64)
-        return np.asarray(out, dtype=np.float64)
+        # A copy: an output may be a view of x (identity, reshape), which the next perturbation would change.
+        return np.array(out, dtype=np.float64, copy=True)
 
     def directional(self, plus, minus):
         """``sum((plus - minus) * R)``: a difference of outputs, so unchanged outputs cancel exactly."""
