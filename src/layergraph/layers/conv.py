@@ -16,10 +16,11 @@ class Conv2D(Layer):
     ``OH = (H + 2 * ph - kh) // sh + 1`` and ``OW = (W + 2 * pw - kw) // sw + 1``; an input whose padded size is
     smaller than the kernel (empty output) raises :class:`~layergraph.errors.ShapeError`.
 
-    Each pass is one matrix product: forward multiplies the ``(N * OH * OW, C * kh * kw)`` matrix of input windows
-    (gathered from a strided window view of ``xp``) by ``W`` reshaped to ``(out_channels, C * kh * kw)``;
-    backward computes ``dW`` from the same window matrix, and ``dx`` (skipped when ``requires_input_grad`` is
-    False) by one product followed by a scatter-add of the ``kh * kw`` kernel offsets, each over the whole batch.
+    Each pass is one (batched) matrix product: forward multiplies ``W`` reshaped to ``(out_channels, K)``,
+    ``K = C * kh * kw``, by the ``(N, K, OH * OW)`` stack of input windows, gathered by one copy from a strided
+    window view of ``xp``; backward computes ``dW`` from the same window stack, and ``dx`` (skipped when
+    ``requires_input_grad`` is False) by one product followed by a scatter-add of the ``kh * kw`` kernel offsets,
+    each over the whole batch. Arrays stay C-contiguous ``(N, C, H, W)``.
 
     Parameters
     ----------
@@ -40,8 +41,6 @@ class Conv2D(Layer):
     ------
     x : ``(N, in_channels, H, W)``; y : ``(N, out_channels, OH, OW)``; dx has ``x``'s shape.
     W : ``(out_channels, in_channels, kh, kw)``; b : ``(out_channels,)``.
-    The output is a view laid out in memory as ``(N, OH, OW, out_channels)``; use ``np.ascontiguousarray`` if a
-    C-contiguous array is needed.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad=0, *, init="he", dtype=np.float32,
@@ -74,29 +73,31 @@ class Conv2D(Layer):
         n, c = x.shape[:2]
         xp = sp.pad_hw(x, self.pad)
         win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw]
-        cols = np.empty((n, oh, ow, c, kh, kw), dtype=W.dtype)
-        np.copyto(cols, win.transpose(0, 2, 3, 1, 4, 5))
-        cols = cols.reshape(n * oh * ow, c * kh * kw)
-        y = cols @ W.reshape(self.out_channels, -1).T           # (N * OH * OW, O): the one GEMM
-        y += self.params["b"]
+        cols = np.empty((n, c, kh, kw, oh, ow), dtype=W.dtype)
+        np.copyto(cols, win.transpose(0, 1, 4, 5, 2, 3))
+        cols = cols.reshape(n, c * kh * kw, oh * ow)             # (N, K, L): one window per column
+        y = np.matmul(W.reshape(self.out_channels, -1), cols)    # (N, O, L): the one (batched) GEMM
+        y += self.params["b"][:, None]
         self._cols, self._geom = cols, (x.shape, xp.shape, oh, ow)
-        return y.reshape(n, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
+        return y.reshape(n, self.out_channels, oh, ow)
 
     def backward(self, dout):
         cols = self._cached(self._cols)
         x_shape, xp_shape, oh, ow = self._geom
         n, o = x_shape[0], self.out_channels
         dout = self._check_dout(dout, (n, o, oh, ow))
-        d2 = dout.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)   # a view when dout is laid out like y
+        d3 = dout.reshape(n, o, oh * ow)
         W = self.params["W"]
-        np.sum(d2, axis=0, out=self.grads["b"])
-        np.matmul(d2.T, cols, out=self.grads["W"].reshape(o, -1))
+        np.sum(d3, axis=(0, 2), out=self.grads["b"])
+        per_sample = np.matmul(d3, cols.transpose(0, 2, 1))    # (N, O, K)
+        np.sum(per_sample, axis=0, out=self.grads["W"].reshape(o, -1))
         if not self.requires_input_grad:
             return None
-        dcols = (d2 @ W.reshape(o, -1)).reshape(n, oh, ow, self.in_channels, *self.kernel_size)
+        dcols = np.matmul(W.reshape(o, -1).T, d3)               # (N, K, L)
+        dcols = dcols.reshape(n, self.in_channels, *self.kernel_size, oh, ow)
         dxp = np.zeros(xp_shape, dtype=dcols.dtype)
         for i, j, index in sp.offset_slices(self.kernel_size, self.stride, (oh, ow)):
-            dxp[index] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+            dxp[index] += dcols[:, :, i, j]
         return sp.crop_hw(dxp, self.pad)
 
     def extra_repr(self):
