@@ -9,8 +9,8 @@ Networks:
 For each network and dtype (float32, float64) the layergraph step is ``net.loss_and_gradient(x, t)`` and the PyTorch
 step is ``loss = f(model(x), t); loss.backward()`` (gradients reset to None first). Both libraries run with the
 same thread count, interleaved round by round in one process (each round starts after a short pause and one
-untimed step, so that the other library's spinning worker threads are idle); the table shows the median per-step time and the
-ratio layergraph / PyTorch (below 1 means layergraph is faster).
+untimed step, so that the other library's spinning worker threads are idle); the table shows the median
+per-step time and the ratio layergraph / PyTorch (below 1 means layergraph is faster).
 
 Usage::
 
