@@ -107,7 +107,7 @@ class Objective:
         """Turn the layers' output into what phi is computed from (an array, or the loss as a 0-d array)."""
         if self.kind == "net-loss":
             return np.asarray(self.loss_layer.forward(out, self.t), dtype=np.float64)
-        out = np.asarray(out)
+        out = np.array(out, copy=True)  # the output may be a view of x, which the next perturbation changes
         if not np.all(np.isfinite(out)):
             raise FloatingPointError(f"gradcheck: forward produced non-finite values ({out.size - np.count_nonzero(np.isfinite(out))} of {out.size})")
         return out
@@ -124,7 +124,7 @@ class Objective:
         """The layers' output (before any loss) for input *x*, from the restored state."""
         self.snapshot.restore()
         self.evaluations += 1
-        return np.asarray(self.work.forward(read_only(x), train=self.train))
+        return np.array(self.work.forward(read_only(x), train=self.train), copy=True)
 
     def _setup_prefix(self):
         """Cache each top-level layer's input and the state before it, so a parameter of layer k re-runs k.. only."""

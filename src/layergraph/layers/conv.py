@@ -1,0 +1,127 @@
+"""2-D convolution (cross-correlation, as in every deep-learning library) by one matrix product per pass."""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..gradcheck.registry import register_case
+from . import _spatial as sp
+from .base import Layer
+from .init import as_float_dtype, as_generator, check_positive_int, init_std
+
+
+class Conv2D(Layer):
+    """2-D convolution ``y[n, o, p, q] = b[o] + sum_{c, i, j} W[o, c, i, j] * xp[n, c, p * sh + i, q * sw + j]``.
+
+    ``xp`` is ``x`` zero-padded by ``ph`` rows and ``pw`` columns on each side. The output size is
+    ``OH = (H + 2 * ph - kh) // sh + 1`` and ``OW = (W + 2 * pw - kw) // sw + 1``; an input whose padded size is
+    smaller than the kernel (empty output) raises :class:`~layergraph.errors.ShapeError`.
+
+    Each pass is one (batched) matrix product: forward multiplies ``W`` reshaped to ``(out_channels, K)``,
+    ``K = C * kh * kw``, by the ``(N, K, OH * OW)`` stack of input windows, gathered by one copy from a strided
+    window view of ``xp``; backward computes ``dW`` from the same window stack, and ``dx`` (skipped when
+    ``requires_input_grad`` is False) by one product followed by a scatter-add of the ``kh * kw`` kernel offsets,
+    each over the whole batch. Arrays stay C-contiguous ``(N, C, H, W)``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+        ``k`` for a square ``k x k`` kernel, or ``(kh, kw)``.
+    stride : int or (int, int), default 1
+        ``(sh, sw)``; positive.
+    pad : int or (int, int), default 0
+        Zero padding ``(ph, pw)`` on both sides of each axis; non-negative.
+    init : {"he", "xavier"} or float, default "he"
+        Weight initialisation with ``fan_in = in_channels * kh * kw`` and ``fan_out = out_channels * kh * kw``;
+        biases start at zero.
+    dtype : floating dtype, default float32
+    rng : int or numpy.random.Generator, optional
+
+    Shapes
+    ------
+    x : ``(N, in_channels, H, W)``; y : ``(N, out_channels, OH, OW)``; dx has ``x``'s shape.
+    W : ``(out_channels, in_channels, kh, kw)``; b : ``(out_channels,)``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad=0, *, init="he", dtype=np.float32,
+                 rng=None):
+        super().__init__()
+        owner = type(self).__name__
+        self.in_channels = check_positive_int(in_channels, "in_channels", owner)
+        self.out_channels = check_positive_int(out_channels, "out_channels", owner)
+        self.kernel_size = sp.as_pair(kernel_size, "kernel_size", owner, 1)
+        self.stride = sp.as_pair(stride, "stride", owner, 1)
+        self.pad = sp.as_pair(pad, "pad", owner, 0)
+        self.dtype = as_float_dtype(dtype, owner)
+        kh, kw = self.kernel_size
+        std = init_std(init, self.in_channels * kh * kw, self.out_channels * kh * kw, owner)
+        gen = as_generator(rng, owner)
+        W = gen.standard_normal((self.out_channels, self.in_channels, kh, kw)).astype(self.dtype, copy=False)
+        W *= std
+        self.params = {"W": W, "b": np.zeros(self.out_channels, dtype=self.dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._cols = None
+        self._geom = None
+
+    def forward(self, x, train=True):
+        x = np.asarray(x)
+        sp.check_nchw(self, x, self.in_channels)
+        W = self.params["W"]
+        x = x.astype(W.dtype, copy=False)
+        oh, ow = sp.output_hw(self, x.shape, self.kernel_size, self.stride, self.pad)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        n, c = x.shape[:2]
+        xp = sp.pad_hw(x, self.pad)
+        win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw]
+        cols = np.empty((n, c, kh, kw, oh, ow), dtype=W.dtype)
+        np.copyto(cols, win.transpose(0, 1, 4, 5, 2, 3))
+        cols = cols.reshape(n, c * kh * kw, oh * ow)             # (N, K, L): one window per column
+        y = np.matmul(W.reshape(self.out_channels, -1), cols)    # (N, O, L): the one (batched) GEMM
+        y += self.params["b"][:, None]
+        self._cols, self._geom = cols, (x.shape, xp.shape, oh, ow)
+        return y.reshape(n, self.out_channels, oh, ow)
+
+    def backward(self, dout):
+        cols = self._cached(self._cols)
+        x_shape, xp_shape, oh, ow = self._geom
+        n, o = x_shape[0], self.out_channels
+        dout = self._check_dout(dout, (n, o, oh, ow))
+        d3 = dout.reshape(n, o, oh * ow)
+        W = self.params["W"]
+        np.sum(d3, axis=(0, 2), out=self.grads["b"])
+        per_sample = np.matmul(d3, cols.transpose(0, 2, 1))    # (N, O, K)
+        np.sum(per_sample, axis=0, out=self.grads["W"].reshape(o, -1))
+        if not self.requires_input_grad:
+            return None
+        dcols = np.matmul(W.reshape(o, -1).T, d3)               # (N, K, L)
+        dcols = dcols.reshape(n, self.in_channels, *self.kernel_size, oh, ow)
+        dxp = np.zeros(xp_shape, dtype=dcols.dtype)
+        for i, j, index in sp.offset_slices(self.kernel_size, self.stride, (oh, ow)):
+            dxp[index] += dcols[:, :, i, j]
+        return sp.crop_hw(dxp, self.pad)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"pad={self.pad}, dtype={self.dtype}")
+
+
+def _conv_case(rng, n, c, o, hw, kernel, stride, pad):
+    layer = Conv2D(c, o, kernel, stride, pad, dtype=np.float64, rng=rng)
+    layer.params["b"][...] = rng.standard_normal(o)
+    return layer, rng.standard_normal((n, c, *hw)), None
+
+
+@register_case(Conv2D, "3x3-pad1")
+def _conv_3x3(rng):
+    return _conv_case(rng, 2, 2, 3, (5, 5), 3, 1, 1)
+
+
+@register_case(Conv2D, "rect-stride2-pad")
+def _conv_rect(rng):
+    return _conv_case(rng, 2, 3, 2, (6, 7), (3, 2), (2, 1), (1, 0))
+
+
+@register_case(Conv2D, "1x1")
+def _conv_1x1(rng):
+    return _conv_case(rng, 3, 4, 2, (3, 2), 1, 1, 0)
+

@@ -1,0 +1,160 @@
+"""Residual connection: a composite layer ``y = x + block(x)`` or ``y = projection(x) + block(x)``."""
+
+import numpy as np
+
+from ..errors import ShapeError, describe, shape_str
+from ..gradcheck.registry import register_case
+from .base import Layer
+
+_PARTS = ("block", "projection")
+
+
+class Residual(Layer):
+    """Residual connection ``y = block(x) + skip(x)``, with ``skip`` the identity or a ``projection`` layer.
+
+    Backward adds the two paths: ``dx = block.backward(dout) + (dout or projection.backward(dout))``.
+    Both parts may be any layer, including a :class:`~layergraph.Sequential`.
+
+    Parameters
+    ----------
+    block : Layer
+        The residual branch; its output must have the shape of the skip path's output.
+    projection : Layer, optional
+        Applied on the skip path (e.g. a 1x1 :class:`Conv2D` with stride 2 when the block changes the shape).
+
+    Notes
+    -----
+    ``params``, ``grads`` and ``buffers`` are flat dicts rebuilt on every read whose keys are the parts' keys
+    prefixed by ``"block."`` or ``"projection."`` (``"block.conv1.W"`` for a ``Sequential`` block, ``"block.W"``
+    for a single layer) and whose values are the parts' own arrays. Inside a container under the name ``"res"``
+    they appear as ``"res.block.conv1.W"``, and the parts are named ``"res.block"`` and ``"res.projection"``.
+    ``res["block.conv1"]`` looks a sub-layer up.
+    """
+
+    def __init__(self, block, projection=None):
+        for arg, part in (("block", block), ("projection", projection)):
+            if part is None and arg == "projection":
+                continue
+            if not (callable(getattr(part, "forward", None)) and callable(getattr(part, "backward", None))):
+                raise TypeError(f"Residual: {arg!r} must be a layer with forward() and backward(), "
+                                f"got {type(part).__name__}")
+        if block is projection:
+            raise ValueError("Residual: 'block' and 'projection' must be different layer objects")
+        self.block = block
+        self.projection = projection
+        self._set_qualname(type(self).__name__)
+        self._shape = None
+
+    # -- composite bookkeeping ---------------------------------------------------------------------------------
+
+    def _parts(self):
+        yield "block", self.block
+        if self.projection is not None:
+            yield "projection", self.projection
+
+    def _gather(self, kind):
+        out = {}
+        for prefix, part in self._parts():
+            for key, value in getattr(part, kind, {}).items():
+                out[f"{prefix}.{key}"] = value
+        return out
+
+    @property
+    def params(self):
+        """Flat dict ``"block.<key>"`` / ``"projection.<key>"`` -> the parts' own parameter arrays."""
+        return self._gather("params")
+
+    @property
+    def grads(self):
+        """Flat dict of the parts' gradients, same keys as :attr:`params`."""
+        return self._gather("grads")
+
+    @property
+    def buffers(self):
+        """Flat dict of the parts' buffers (e.g. BatchNorm running statistics)."""
+        return self._gather("buffers")
+
+    def _set_qualname(self, qualname):
+        self.name = qualname
+        own = qualname != type(self).__name__
+        for prefix, part in self._parts():
+            child = f"{qualname}.{prefix}" if own else prefix
+            setter = getattr(part, "_set_qualname", None)
+            if setter is not None:
+                setter(child)
+            else:
+                part.name = child
+
+    def astype(self, dtype):
+        """Cast both parts' parameters, gradients and buffers to *dtype*; return self."""
+        for _, part in self._parts():
+            part.astype(dtype)
+        return self
+
+    def __getitem__(self, key):
+        head, _, rest = key.partition(".")
+        parts = dict(self._parts())
+        if head not in parts:
+            raise KeyError(f"{describe(self)} has no part {key!r}; parts: {list(parts)}")
+        return parts[head][rest] if rest else parts[head]
+
+    # -- computation -------------------------------------------------------------------------------------------
+
+    def forward(self, x, train=True):
+        x = np.asarray(x)
+        out = self.block.forward(x, train=train)
+        skip = x if self.projection is None else self.projection.forward(x, train=train)
+        if np.shape(out) != np.shape(skip):
+            what = "the input" if self.projection is None else "the projection's output"
+            raise ShapeError(f"{describe(self)}: the block's output {shape_str(np.shape(out))} must have the shape "
+                             f"of {what} {shape_str(np.shape(skip))}")
+        self._shape = np.shape(out)
+        return out + skip
+
+    def backward(self, dout):
+        shape = self._cached(self._shape)
+        dout = self._check_dout(dout, shape)
+        need = self.requires_input_grad
+        d_block = _backward(self.block, dout, need)
+        d_skip = dout if self.projection is None else _backward(self.projection, dout, need)
+        if not need:
+            return None
+        return d_block + d_skip
+
+    def extra_repr(self):
+        lines = [f"\n  ({prefix}): " + repr(part).replace("\n", "\n  ") for prefix, part in self._parts()]
+        return "".join(lines) + "\n"
+
+
+def _backward(part, dout, need_dx):
+    """``part.backward(dout)``, telling *part* it may skip its input gradient when nobody needs it."""
+    if need_dx or not getattr(part, "requires_input_grad", True):
+        return part.backward(dout)
+    part.requires_input_grad = False
+    try:
+        return part.backward(dout)
+    finally:
+        part.requires_input_grad = True
+
+
+@register_case(Residual, "identity")
+def _res_identity(rng):
+    from ..network import Sequential
+    from .activations import Tanh
+    from .affine import Affine
+
+    block = Sequential([("fc1", Affine(5, 4, dtype=np.float64, rng=rng)), ("act", Tanh()),
+                        ("fc2", Affine(4, 5, dtype=np.float64, rng=rng))])
+    return Residual(block), rng.standard_normal((3, 5)), None
+
+
+@register_case(Residual, "conv-projection")
+def _res_projection(rng):
+    from ..network import Sequential
+    from .activations import Tanh
+    from .conv import Conv2D
+
+    block = Sequential([("conv1", Conv2D(2, 3, 3, stride=2, pad=1, dtype=np.float64, rng=rng)), ("act", Tanh()),
+                        ("conv2", Conv2D(3, 3, 3, pad=1, dtype=np.float64, rng=rng))])
+    projection = Conv2D(2, 3, 1, stride=2, dtype=np.float64, rng=rng)
+    return Residual(block, projection), rng.standard_normal((2, 2, 4, 4)), None
