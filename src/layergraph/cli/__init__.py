@@ -23,9 +23,9 @@ def build_parser():
 
 
 def _modules():
-    from . import data_cmd, gradcheck_cmd
+    from . import data_cmd, evaluate_cmd, gradcheck_cmd, train_cmd
 
-    return [data_cmd, gradcheck_cmd]
+    return [train_cmd, evaluate_cmd, data_cmd, gradcheck_cmd]
 
 
 def main(argv=None):
@@ -41,5 +41,14 @@ def main(argv=None):
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, OSError) as err:
-        print(f"layergraph {args.command}: error: {err}", file=sys.stderr)
+        print(f"layergraph {args.command}: error: {one_line(err)}", file=sys.stderr)
         return 1
+
+
+def one_line(err):
+    """The message of *err* on one line: multi-line messages (lists of problems) are joined with "; "."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = lines[0] if lines else type(err).__name__
+    for line in lines[1:]:
+        text += (" " if text.endswith(":") else "; ") + line
+    return text
