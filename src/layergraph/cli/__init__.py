@@ -1,6 +1,7 @@
 """The ``layergraph`` command: one module per sub-command, each with ``register(subparsers)``."""
 
 import argparse
+import os
 import sys
 
 from .. import __version__
@@ -37,6 +38,9 @@ def main(argv=None):
         return 2
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -69,7 +69,8 @@ def load_dataset(name, data_dir=None):
 
     if name == "digits":
         (x, t), (xt, tt) = data.load_digits()
-        return Dataset(name, x, t, xt, tt, "UCI 8x8 digits shipped with layergraph: 1,437 train / 360 test")
+        return Dataset(name, x, t, xt, tt,
+                       f"UCI 8x8 digits shipped with layergraph: {len(x):,} train / {len(xt):,} test")
     if name == "mnist":
         return _load_mnist(data_dir)
     if name in ("spiral", "xor", "circles"):
@@ -87,7 +88,7 @@ def _load_mnist(data_dir):
     if files is not None:
         (x, t), (xt, tt) = data.load_mnist(data_dir)
         where = files["train-images-idx3-ubyte"].parent
-        return Dataset("mnist", x, t, xt, tt, f"MNIST from {where}: 60,000 train / 10,000 test")
+        return Dataset("mnist", x, t, xt, tt, f"MNIST from {where}: {len(x):,} train / {len(xt):,} test")
     try:
         files = data.find_mnist_files(data_dir, splits=("test",))
     except FileNotFoundError:
@@ -99,7 +100,7 @@ def _load_mnist(data_dir):
     (x, t), (xt, tt) = data.load_mnist_test_split(data_dir)
     where = files["t10k-images-idx3-ubyte"].parent
     return Dataset("mnist", x, t, xt, tt,
-                   f"MNIST test images only, from {where}: split 8,000 train / 2,000 validation "
+                   f"MNIST test images only, from {where}: split {len(x):,} train / {len(xt):,} validation "
                    "(the training files are absent; `layergraph data fetch mnist` gets the full set)",
                    held_out="validation")
 

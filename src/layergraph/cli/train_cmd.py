@@ -105,6 +105,7 @@ def run(args):
             raise ValueError(f"--resume: {args.resume} has already trained {trainer.epoch} epoch(s) and --epochs "
                              f"is {config['epochs']}; --epochs counts the total, give a larger value")
 
+    os.makedirs(out, exist_ok=True)  # only now: a run that fails to start leaves nothing behind
     _print_header(say, args, config, data, net, optimizer, schedule, out, trainer.epoch)
     fit = _fit_arguments(config, data)
     t0 = time.perf_counter()
@@ -154,7 +155,6 @@ def _out_dir(args, config):
                          "choose another --out, or pass --overwrite")
     if os.path.exists(out) and not os.path.isdir(out):
         raise ValueError(f"--out: {out} exists and is not a directory")
-    os.makedirs(out, exist_ok=True)
     return out
 
 
@@ -232,7 +232,7 @@ def _finish(trainer, result, seconds, out, config, data, say):
     write_json(files[-1], results)
     if trainer.stop_reason:
         say(trainer.stop_reason)
-    say(f"training took {seconds:.1f} s ({n_epochs} epochs, {trainer.step} steps in total)")
+    say(f"training took {seconds:.1f} s; the run is at epoch {n_epochs}, step {trainer.step}")
     print(f"{data.held_out} accuracy: {result['accuracy']:.2%} (loss {result['loss']:.4f}) on "
           f"{len(data.x_test):,} held-out samples")
     print(f"saved in {out}: " + ", ".join(os.path.basename(f) for f in files))
