@@ -123,3 +123,11 @@ def test_one_line_joins_multi_line_messages():
     assert one_line(ValueError("a (2 problem(s)):\n  first\n  second")) == "a (2 problem(s)): first; second"
     assert one_line(ValueError("single")) == "single"
     assert one_line(ValueError("")) == "ValueError"
+
+
+def test_divergence_is_one_line_and_leaves_nothing(workdir, capsys):
+    status, out, err = call(["train", "--optimizer", "sgd", "--lr", "1e30", "--out", "div", "--quiet"], capsys)
+    assert status == 1
+    assert_one_line_error(status, out, err, "training diverged at epoch 1, step ")
+    assert "Try a lower --lr" in err and "Warning" not in err
+    assert not (workdir / "div").exists()

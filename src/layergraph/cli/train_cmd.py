@@ -1,8 +1,11 @@
 """``layergraph train``: train an MLP on a dataset, print progress and results, and save the run."""
 
+import inspect
 import math
 import os
 import time
+
+import numpy as np
 
 from .build import (ACTIVATIONS, SCHEDULES, build_mlp, default_lr, make_optimizer, make_schedule, optimizer_names,
                     parse_arch, resolve_optimizer)
@@ -80,6 +83,8 @@ def run(args):
             raise ValueError(f"--resume: {args.resume} was not written by `layergraph train` (no run options in "
                              "it); load it from Python with Trainer.load_checkpoint")
     explicit = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+    if "data_dir" in explicit:  # stored in the checkpoint: must still work from another directory
+        explicit["data_dir"] = os.path.abspath(explicit["data_dir"])
     config = {**DEFAULTS, **{k: v for k, v in saved.items() if k in DEFAULTS}, **explicit}
     config["optimizer"] = resolve_optimizer(config["optimizer"]).__name__
     if config["lr"] is None:
@@ -105,23 +110,29 @@ def run(args):
             raise ValueError(f"--resume: {args.resume} has already trained {trainer.epoch} epoch(s) and --epochs "
                              f"is {config['epochs']}; --epochs counts the total, give a larger value")
 
+    created = not os.path.isdir(out)
     os.makedirs(out, exist_ok=True)  # only now: a run that fails to start leaves nothing behind
     _print_header(say, args, config, data, net, optimizer, schedule, out, trainer.epoch)
     fit = _fit_arguments(config, data)
     t0 = time.perf_counter()
     try:
-        trainer.fit(data.x_train, data.t_train, epochs=config["epochs"], **fit)
+        # Overflow warnings would only repeat what the Trainer reports: a non-finite loss stops the run.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            trainer.fit(data.x_train, data.t_train, epochs=config["epochs"], **fit)
     except KeyboardInterrupt:
         _write_history(trainer.history, out, config, data, say=print)
         print(f"\ninterrupted during epoch {trainer.epoch + 1}; {_resume_hint(trainer, ckpt_path)}")
+        _remove_if_empty(out, created)
         return 130
     except ValueError as err:  # DivergenceError included: the network was restored to the last good epoch
         _write_history(trainer.history, out, config, data, say=say)
+        _remove_if_empty(out, created)
         if trainer.stop_reason:
-            raise ValueError(f"{err}. Try a lower --lr; {_resume_hint(trainer, ckpt_path)}") from None
+            raise ValueError(f"{err}. Try a lower --lr; {_resume_hint(trainer, ckpt_path, ' --lr ...')}") from None
         raise
     seconds = time.perf_counter() - t0
-    result = trainer.evaluate(data.x_test, data.t_test)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = trainer.evaluate(data.x_test, data.t_test)
     _finish(trainer, result, seconds, out, config, data, say)
     return 0
 
@@ -191,7 +202,7 @@ def _fit_arguments(config, data):
 def _print_header(say, args, config, data, net, optimizer, schedule, out, start_epoch):
     say(f"data: {data.description}")
     say(net.summary(data.n_features))
-    sched = config["schedule"] if schedule is None or not args.verbose else repr(schedule)
+    sched = config["schedule"] if schedule is None or not args.verbose else _describe(schedule)
     say(f"optimizer: {config['optimizer']} (lr {config['lr']:g}, weight decay {config['weight_decay']:g}), "
         f"schedule: {sched}, batch size {config['batch_size']}, {config['epochs']} epochs, seed {config['seed']}")
     if config["val_split"] > 0:
@@ -205,6 +216,12 @@ def _print_header(say, args, config, data, net, optimizer, schedule, out, start_
     if start_epoch:
         say(f"resuming from {args.resume} after epoch {start_epoch}")
     say(f"output: {out}")
+
+
+def _describe(obj):
+    """``Class(arg=value, ...)`` from the constructor arguments an object keeps as attributes."""
+    names = [n for n in inspect.signature(type(obj)).parameters if hasattr(obj, n)]
+    return f"{type(obj).__name__}(" + ", ".join(f"{n}={getattr(obj, n)!r}" for n in names) + ")"
 
 
 def _write_history(history, out, config, data, say):
@@ -238,7 +255,13 @@ def _finish(trainer, result, seconds, out, config, data, say):
     print(f"saved in {out}: " + ", ".join(os.path.basename(f) for f in files))
 
 
-def _resume_hint(trainer, ckpt_path):
+def _remove_if_empty(out, created):
+    if created and not os.listdir(out):
+        os.rmdir(out)
+
+
+def _resume_hint(trainer, ckpt_path, extra=""):
     if trainer.epoch and os.path.exists(ckpt_path):
-        return f"the run is saved up to epoch {trainer.epoch}: continue with `layergraph train --resume {ckpt_path}`"
+        return (f"the run is saved up to epoch {trainer.epoch}: continue with "
+                f"`layergraph train --resume {ckpt_path}{extra}`")
     return "no epoch was completed, nothing was saved"
