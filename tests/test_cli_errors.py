@@ -52,7 +52,7 @@ def workdir(tmp_path, monkeypatch):
     (["--schedule", "linear"], "argument --schedule: invalid choice", 2),
     (["--bogus"], "unrecognized arguments: --bogus", 2),
     (["--resume", "missing.npz"], "no checkpoint file at 'missing.npz'", 1),
-    (["--data", "mnist", "--data-dir", "nowhere"], "MNIST files not found (looked in nowhere,", 1),
+    (["--data", "mnist", "--data-dir", "nowhere"], "nowhere/mnist, ", 1),
 ])
 def test_train_bad_options(workdir, capsys, args, fragment, status):
     got, out, err = call(["train", *args], capsys)
