@@ -79,6 +79,8 @@ def test_schedules():
     assert max(one.values(90)) == pytest.approx(lr, rel=1e-3) and one(0) < lr / 10
     plateau, interval = make_schedule("plateau", lr, epochs, spe)
     assert interval == "epoch" and isinstance(plateau, optim.ReduceLROnPlateau) and plateau.lr == lr
+    rates = [plateau.step(v) for v in (1.0, 1.0, 1.0, 1.0)]  # no progress after the first epoch
+    assert rates == [lr, lr, lr, lr / 2]  # halved after 3 epochs without a lower value, as --help says
     assert set(SCHEDULES) == {"constant", "step", "cosine", "warmup-cosine", "onecycle", "plateau"}
     with pytest.raises(ValueError, match="--schedule"):
         make_schedule("linear", lr, epochs, spe)

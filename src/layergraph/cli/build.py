@@ -125,5 +125,6 @@ def make_schedule(name, lr, epochs, steps_per_epoch):
     if name == "onecycle":
         return S.OneCycleLR(lr, total_steps=max(2, total)), "step"
     if name == "plateau":
-        return S.ReduceLROnPlateau(lr, factor=0.5, patience=3), "epoch"
+        # patience=2: the rate is halved at the 3rd consecutive epoch without a lower val_loss.
+        return S.ReduceLROnPlateau(lr, factor=0.5, patience=2), "epoch"
     raise ValueError(f"--schedule: expected one of {', '.join(SCHEDULES)}, got {name!r}")
