@@ -1,6 +1,7 @@
 """The ``layergraph`` command: one module per sub-command, each with ``register(subparsers)``."""
 
 import argparse
+import os
 import sys
 
 from .. import __version__
@@ -23,9 +24,9 @@ def build_parser():
 
 
 def _modules():
-    from . import data_cmd, gradcheck_cmd
+    from . import data_cmd, evaluate_cmd, gradcheck_cmd, train_cmd
 
-    return [data_cmd, gradcheck_cmd]
+    return [train_cmd, evaluate_cmd, data_cmd, gradcheck_cmd]
 
 
 def main(argv=None):
@@ -37,9 +38,21 @@ def main(argv=None):
         return 2
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, OSError) as err:
-        print(f"layergraph {args.command}: error: {err}", file=sys.stderr)
+        print(f"layergraph {args.command}: error: {one_line(err)}", file=sys.stderr)
         return 1
+
+
+def one_line(err):
+    """The message of *err* on one line: multi-line messages (lists of problems) are joined with "; "."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = lines[0] if lines else type(err).__name__
+    for line in lines[1:]:
+        text += (" " if text.endswith(":") else "; ") + line
+    return text

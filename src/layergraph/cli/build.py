@@ -1,0 +1,130 @@
+"""What ``layergraph train`` builds from its options: the MLP, the optimizer and the learning-rate schedule."""
+
+import inspect
+import math
+
+from .. import layers as L
+from ..network import Sequential
+
+#: ``--activation`` choices -> (layer class, weight initialisation suited to it).
+ACTIVATIONS = {
+    "relu": (L.ReLU, "he"),
+    "leaky_relu": (L.LeakyReLU, "he"),
+    "tanh": (L.Tanh, "xavier"),
+    "sigmoid": (L.Sigmoid, "xavier"),
+}
+
+#: ``--schedule`` choices with what each does (shown by ``--help``).
+SCHEDULES = {
+    "constant": "the same rate throughout",
+    "step": "divide the rate by 10 after each third of the epochs",
+    "cosine": "cosine decay to 0 over all steps",
+    "warmup-cosine": "linear warm-up over the first 5% of steps, then cosine decay to 0",
+    "onecycle": "one-cycle policy peaking at --lr after 30% of the steps",
+    "plateau": "halve the rate after 3 epochs without a lower val_loss",
+}
+
+
+def parse_arch(text):
+    """``"64-100-10"`` -> ``[64, 100, 10]``.
+
+    Parameters
+    ----------
+    text : str
+        Layer widths separated by ``-`` (or ``,``): input features, hidden widths, classes.
+
+    Returns
+    -------
+    list of int
+        At least two positive widths.
+    """
+    parts = [p.strip() for p in str(text).replace(",", "-").split("-")]
+    try:
+        widths = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"--arch: expected widths like 64-100-10, got {text!r}") from None
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(f"--arch: expected at least two positive widths like 64-100-10, got {text!r}")
+    return widths
+
+
+def build_mlp(widths, activation="relu", *, seed=0):
+    """A ``Sequential`` of ``Affine`` layers with *activation* between them and ``SoftmaxWithLoss``.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[in_features, hidden..., n_classes]``.
+    activation : {"relu", "leaky_relu", "tanh", "sigmoid"}
+    seed : int
+        Layer ``i`` (0-based) is initialised with ``rng=seed * 1000 + i``.
+
+    Returns
+    -------
+    Sequential
+        Layers named ``fc1, act1, fc2, ..., fcK``; float32 parameters.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"--activation: expected one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    act_cls, init = ACTIVATIONS[activation]
+    net = Sequential(loss=L.SoftmaxWithLoss())
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+        net.add(f"fc{i + 1}", L.Affine(n_in, n_out, init=init, rng=seed * 1000 + i))
+        if i < len(widths) - 2:
+            net.add(f"act{i + 1}", act_cls())
+    return net
+
+
+def optimizer_names():
+    """The optimizer class names of :mod:`layergraph.optim`, as accepted by ``--optimizer``."""
+    from ..optim import OPTIMIZERS
+
+    return list(OPTIMIZERS)
+
+
+def resolve_optimizer(name):
+    """The optimizer class called *name* (case-insensitive)."""
+    from ..optim import OPTIMIZERS
+
+    by_lower = {k.lower(): cls for k, cls in OPTIMIZERS.items()}
+    cls = by_lower.get(str(name).lower())
+    if cls is None:
+        raise ValueError(f"--optimizer: expected one of {', '.join(OPTIMIZERS)} (any case), got {name!r}")
+    return cls
+
+
+def default_lr(name):
+    """The default learning rate of optimizer *name* (its constructor's default)."""
+    return float(inspect.signature(resolve_optimizer(name)).parameters["lr"].default)
+
+
+def make_optimizer(name, lr, weight_decay=0.0):
+    """Instantiate optimizer *name* with *lr* and (coupled, or decoupled for AdamW) *weight_decay*."""
+    return resolve_optimizer(name)(lr, weight_decay=weight_decay)
+
+
+def make_schedule(name, lr, epochs, steps_per_epoch):
+    """The learning-rate schedule called *name* for a run of *epochs* x *steps_per_epoch* updates.
+
+    Returns
+    -------
+    (schedule, interval) : (callable or ReduceLROnPlateau or None, {"epoch", "step"})
+        ``None`` for ``"constant"``. Pass both to ``Trainer(schedule=..., schedule_interval=...)``.
+    """
+    from ..optim import schedules as S
+
+    total = epochs * steps_per_epoch
+    if name == "constant":
+        return None, "epoch"
+    if name == "step":
+        return S.StepLR(lr, step_size=max(1, math.ceil(epochs / 3)), gamma=0.1), "epoch"
+    if name == "cosine":
+        return S.CosineAnnealingLR(lr, total_steps=max(1, total)), "step"
+    if name == "warmup-cosine":
+        return S.WarmupCosineLR(lr, warmup_steps=max(1, round(0.05 * total)), total_steps=max(2, total)), "step"
+    if name == "onecycle":
+        return S.OneCycleLR(lr, total_steps=max(2, total)), "step"
+    if name == "plateau":
+        # patience=2: the rate is halved at the 3rd consecutive epoch without a lower val_loss.
+        return S.ReduceLROnPlateau(lr, factor=0.5, patience=2), "epoch"
+    raise ValueError(f"--schedule: expected one of {', '.join(SCHEDULES)}, got {name!r}")

@@ -1,0 +1,93 @@
+"""Files a training run writes besides its checkpoint: history, results, learning curves; the confusion matrix."""
+
+import json
+import os
+
+import numpy as np
+
+PLOT_HINT = 'learning-curve plot skipped: matplotlib is not installed (pip install "layergraph[plot]")'
+
+
+def write_json(path, obj):
+    """Write *obj* as indented JSON to *path* (via a temporary file and ``os.replace``)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def plot_history(history, path, title=""):
+    """Save learning curves (loss, and accuracy when logged; training and validation) as a PNG.
+
+    Uses matplotlib's Agg canvas directly (no pyplot, no global backend change), imported only here.
+
+    Parameters
+    ----------
+    history : History or dict of lists
+        With ``epoch`` and ``loss``; ``accuracy``, ``val_loss`` and ``val_accuracy`` are drawn when present.
+    path : str
+    title : str
+
+    Returns
+    -------
+    str or None
+        *path*, or None when matplotlib is not installed.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if "accuracy" in history else [])
+    fig = Figure(figsize=(5 * len(panels), 3.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    epochs = history["epoch"]
+    for i, (key, label) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        ax.plot(epochs, _floats(history[key]), marker=".", label="train")
+        if f"val_{key}" in history:
+            ax.plot(epochs, _floats(history[f"val_{key}"]), marker=".", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        if key == "loss":
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def _floats(values):
+    return [np.nan if v is None else float(v) for v in values]
+
+
+def confusion_matrix(true, pred, n_classes):
+    """Counts ``C[i, j]`` of samples of class *i* predicted as class *j*.
+
+    Parameters
+    ----------
+    true, pred : ndarray of int, shape (N,)
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_classes, n_classes)
+    """
+    true, pred = np.asarray(true, dtype=np.int64).ravel(), np.asarray(pred, dtype=np.int64).ravel()
+    return np.bincount(true * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def format_confusion(cm):
+    """The confusion matrix as text: one row per true class, one column per predicted class, recall at the end."""
+    k = cm.shape[0]
+    width = max(len(str(int(cm.max()))), len(str(k - 1)), 3)
+    head = "true\\pred " + " ".join(f"{j:>{width}}" for j in range(k)) + "   recall"
+    lines = [head]
+    for i in range(k):
+        total = int(cm[i].sum())
+        recall = f"{cm[i, i] / total:8.1%}" if total else "       -"
+        lines.append(f"{i:>9} " + " ".join(f"{int(c):>{width}}" for c in cm[i]) + " " + recall)
+    return "\n".join(lines)
