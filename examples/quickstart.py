@@ -17,12 +17,12 @@ report = lg.gradcheck(net, x[:8], t[:8])
 print(report)
 assert report.ok
 
+opt = lg.optim.SGD(lr=0.1)
 for epoch in range(5):
     order = rng.permutation(1000)  # every sample once per epoch
     for start in range(0, 1000, 100):
         batch = order[start:start + 100]
         loss, grads = net.loss_and_gradient(x[batch], t[batch])
-        for key, value in net.params.items():
-            value -= 0.1 * grads[key]  # plain SGD, in place
+        opt.update(net.params, grads)  # plain SGD, in place
     print(f"epoch {epoch}  last batch loss {loss:.4f}")
 print(f"training accuracy after 5 epochs: {net.accuracy(x, t):.3f}")
