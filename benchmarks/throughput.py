@@ -85,7 +85,15 @@ def torch_step(batch, dtype, rng):
     return step
 
 
-def time_block(step, steps):
+def time_block(step, steps, pause=0.0):
+    """Mean seconds per step over *steps* calls, after a pause and one untimed call.
+
+    NumPy's BLAS threads and PyTorch's OpenMP threads busy-wait for a while after each call; the pause lets the
+    previous contender's threads go idle, so no contender is timed while another one's threads still spin.
+    """
+    if pause:
+        time.sleep(pause)
+    step()
     start = time.perf_counter()
     for _ in range(steps):
         step()
@@ -140,6 +148,7 @@ def main():
     ap.add_argument("--batches", default="32,100,1000")
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--pause", type=float, default=0.3, help="seconds of idle time before each timed block")
     args = ap.parse_args()
     threads = thread_count()
     try:
@@ -170,7 +179,7 @@ def main():
             samples = {k: [] for k in contenders}
             for _ in range(args.repeats):
                 for name, step in contenders.items():
-                    samples[name].append(time_block(step, steps))
+                    samples[name].append(time_block(step, steps, args.pause))
             stats = {k: summarize(v) for k, v in samples.items()}
             lg_ms, floor_ms = stats["lg"][0], stats["floor"][0]
             torch_ms = stats["torch"][0] if have_torch else float("nan")
