@@ -1,8 +1,9 @@
 """A JSON-able description of a network's structure, stored in checkpoints and used to rebuild the network.
 
 The description lists every layer with its name, class, constructor hyperparameters (the ``__init__``
-arguments the layer keeps as attributes of the same name, e.g. ``in_features``, ``alpha``, ``dtype``) and
-parameter shapes, plus the loss layer. It is data only: :func:`build_network` instantiates classes found in
+arguments the layer keeps as attributes of the same name, e.g. ``in_features``, ``alpha``, ``dtype``; sub-layers
+of composites such as ``Residual(block, projection)`` are described recursively) and parameter shapes, plus the
+loss layer. It is data only: :func:`build_network` instantiates classes found in
 ``layergraph.layers`` / ``layergraph.network`` or given explicitly, never anything named by the file alone.
 """
 
@@ -68,6 +69,8 @@ def layer_config(layer):
             config[pname] = float(value)
         elif isinstance(value, tuple) and all(isinstance(v, numbers.Integral) for v in value):
             config[pname] = [int(v) for v in value]
+        elif callable(getattr(value, "forward", None)) and callable(getattr(value, "backward", None)):
+            config[pname] = {"layer": _describe_layer(pname, value)}  # a composite's sub-layer (Residual.block)
     return config
 
 
@@ -127,7 +130,8 @@ def build_network(desc, custom_objects=None):
         cls = resolve(layer["class"])
         if "layers" in layer:
             return _container(cls, layer)
-        config = dict(layer.get("config", {}))
+        config = {k: make(v["layer"]) if isinstance(v, dict) and "layer" in v else v
+                  for k, v in layer.get("config", {}).items()}
         try:
             return cls(**config)
         except (TypeError, ValueError) as err:
