@@ -4,6 +4,7 @@ from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .activations_extra import ELU, GELU, SiLU, Softplus, Swish
 from .affine import Affine
 from .base import Layer, Loss
+from .composite import Composite
 from .conv import Conv2D
 from .dropout import Dropout
 from .losses import MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss
@@ -11,6 +12,6 @@ from .normalization import BatchNorm, LayerNorm
 from .pooling import AvgPool2D, Flatten, GlobalAvgPool, MaxPool2D
 from .residual import Residual
 
-__all__ = ["Layer", "Loss", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss",
+__all__ = ["Layer", "Loss", "Composite", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss",
            "SigmoidWithLoss", "MeanSquaredError", "ELU", "GELU", "SiLU", "Swish", "Softplus", "Dropout",
            "BatchNorm", "LayerNorm", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool", "Flatten", "Residual"]

@@ -4,12 +4,9 @@ import numpy as np
 
 from ..errors import ShapeError, describe, shape_str
 from ..gradcheck.registry import register_case
-from .base import Layer
+from .composite import Composite, backward_part
 
-_PARTS = ("block", "projection")
-
-
-class Residual(Layer):
+class Residual(Composite):
     """Residual connection ``y = block(x) + skip(x)``, with ``skip`` the identity or a ``projection`` layer.
 
     Backward adds the two paths: ``dx = block.backward(dout) + (dout or projection.backward(dout))``.
@@ -45,58 +42,10 @@ class Residual(Layer):
         self._set_qualname(type(self).__name__)
         self._shape = None
 
-    # -- composite bookkeeping ---------------------------------------------------------------------------------
-
     def _parts(self):
         yield "block", self.block
         if self.projection is not None:
             yield "projection", self.projection
-
-    def _gather(self, kind):
-        out = {}
-        for prefix, part in self._parts():
-            for key, value in getattr(part, kind, {}).items():
-                out[f"{prefix}.{key}"] = value
-        return out
-
-    @property
-    def params(self):
-        """Flat dict ``"block.<key>"`` / ``"projection.<key>"`` -> the parts' own parameter arrays."""
-        return self._gather("params")
-
-    @property
-    def grads(self):
-        """Flat dict of the parts' gradients, same keys as :attr:`params`."""
-        return self._gather("grads")
-
-    @property
-    def buffers(self):
-        """Flat dict of the parts' buffers (e.g. BatchNorm running statistics)."""
-        return self._gather("buffers")
-
-    def _set_qualname(self, qualname):
-        self.name = qualname
-        own = qualname != type(self).__name__
-        for prefix, part in self._parts():
-            child = f"{qualname}.{prefix}" if own else prefix
-            setter = getattr(part, "_set_qualname", None)
-            if setter is not None:
-                setter(child)
-            else:
-                part.name = child
-
-    def astype(self, dtype):
-        """Cast both parts' parameters, gradients and buffers to *dtype*; return self."""
-        for _, part in self._parts():
-            part.astype(dtype)
-        return self
-
-    def __getitem__(self, key):
-        head, _, rest = key.partition(".")
-        parts = dict(self._parts())
-        if head not in parts:
-            raise KeyError(f"{describe(self)} has no part {key!r}; parts: {list(parts)}")
-        return parts[head][rest] if rest else parts[head]
 
     # -- computation -------------------------------------------------------------------------------------------
 
@@ -115,26 +64,11 @@ class Residual(Layer):
         shape = self._cached(self._shape)
         dout = self._check_dout(dout, shape)
         need = self.requires_input_grad
-        d_block = _backward(self.block, dout, need)
-        d_skip = dout if self.projection is None else _backward(self.projection, dout, need)
+        d_block = backward_part(self.block, dout, need)
+        d_skip = dout if self.projection is None else backward_part(self.projection, dout, need)
         if not need:
             return None
         return d_block + d_skip
-
-    def extra_repr(self):
-        lines = [f"\n  ({prefix}): " + repr(part).replace("\n", "\n  ") for prefix, part in self._parts()]
-        return "".join(lines) + "\n"
-
-
-def _backward(part, dout, need_dx):
-    """``part.backward(dout)``, telling *part* it may skip its input gradient when nobody needs it."""
-    if need_dx or not getattr(part, "requires_input_grad", True):
-        return part.backward(dout)
-    part.requires_input_grad = False
-    try:
-        return part.backward(dout)
-    finally:
-        part.requires_input_grad = True
 
 
 @register_case(Residual, "identity")

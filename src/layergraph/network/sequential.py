@@ -7,13 +7,14 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import ShapeError, describe
-from ..layers.base import Layer, Loss
+from ..layers.base import Loss
+from ..layers.composite import Composite, backward_part, set_qualname
 from . import state
 from .packing import flatten_parameters
 from .summary import Summary, summary_rows
 
 
-class Sequential(Layer):
+class Sequential(Composite):
     """An ordered, named chain of layers; itself a :class:`~layergraph.Layer`, so containers nest.
 
     Parameters
@@ -60,14 +61,14 @@ class Sequential(Layer):
         if any(layer is other for other in self._walk()):
             raise ValueError(f"{describe(self)}: layer {name!r} is already in this network (one owner per layer)")
         self._layers[name] = layer
-        _set_name(layer, self._qualify(name))
+        set_qualname(layer, self._child_name(name))
         return self
 
     def set_loss(self, loss):
         """Set the loss layer (a :class:`~layergraph.Loss` or anything with ``forward(x, t)``/``backward``)."""
         _check_layer(loss, "loss")
         self.loss_layer = loss
-        _set_name(loss, self._qualify("loss"))
+        set_qualname(loss, self._child_name("loss"))
         return self
 
     @property
@@ -78,10 +79,7 @@ class Sequential(Layer):
     def __getitem__(self, key):
         if isinstance(key, int):
             return list(self._layers.values())[key]
-        head, _, rest = key.partition(".")
-        if head not in self._layers:
-            raise KeyError(f"{describe(self)} has no layer {key!r}; layers: {list(self._layers)}")
-        return self._layers[head][rest] if rest else self._layers[head]
+        return super().__getitem__(key)
 
     def __len__(self):
         return len(self._layers)
@@ -94,28 +92,6 @@ class Sequential(Layer):
 
     # -- parameters, gradients, buffers, state ---------------------------------------------------------------
 
-    @property
-    def params(self):
-        """Flat dict ``"name.key" -> array`` of every trainable array (the layers' own objects)."""
-        return self._gather("params")
-
-    @property
-    def grads(self):
-        """Flat dict ``"name.key" -> array`` of gradients, same keys as :attr:`params` once backward has run."""
-        return self._gather("grads")
-
-    @property
-    def buffers(self):
-        """Flat dict ``"name.key" -> array`` of non-trainable state (running statistics)."""
-        return self._gather("buffers")
-
-    def _gather(self, kind):
-        out = {}
-        for name, layer in self._members():
-            for key, value in getattr(layer, kind, {}).items():
-                out[f"{name}.{key}"] = value
-        return out
-
     def state_dict(self):
         """Copies of every parameter and buffer, keyed by dotted name."""
         return state.state_dict(self)
@@ -123,12 +99,6 @@ class Sequential(Layer):
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays from *state_dict* into the network's arrays; see :func:`layergraph.network.state.load`."""
         return state.load_state_dict(self, state_dict, strict=strict)
-
-    def astype(self, dtype):
-        """Cast every layer's parameters, gradients and buffers to *dtype*; return self."""
-        for _, layer in self._members():
-            layer.astype(dtype)
-        return self
 
     def flatten_parameters(self):
         """Pack all parameters (and gradients) into one contiguous buffer per dtype, for faster optimizer steps.
@@ -157,14 +127,7 @@ class Sequential(Layer):
             dout = layer.backward(dout)
         if not layers:
             return dout
-        first = layers[0]
-        if self.requires_input_grad or not getattr(first, "requires_input_grad", True):
-            return first.backward(dout)
-        first.requires_input_grad = False
-        try:
-            return first.backward(dout)
-        finally:
-            first.requires_input_grad = True
+        return backward_part(layers[0], dout, self.requires_input_grad)
 
     def predict(self, x, batch_size=None):
         """Inference output ``forward(x, train=False)``, computed in chunks of *batch_size* rows if given."""
@@ -223,13 +186,13 @@ class Sequential(Layer):
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
-    def _members(self):
+    def _parts(self):
         yield from self._layers.items()
         if self.loss_layer is not None:
             yield "loss", self.loss_layer
 
     def _walk(self):
-        for _, layer in self._members():
+        for _, layer in self._parts():
             yield layer
             if isinstance(layer, Sequential):
                 yield from layer._walk()
@@ -244,19 +207,6 @@ class Sequential(Layer):
         while f"{base}{i}" in self._layers:
             i += 1
         return f"{base}{i}"
-
-    def _qualify(self, name):
-        own = self.name
-        return name if own == type(self).__name__ else f"{own}.{name}"
-
-    def _set_qualname(self, qualname):
-        self.name = qualname
-        for name, layer in self._members():
-            _set_name(layer, self._qualify(name))
-
-    def extra_repr(self):
-        lines = [f"\n  ({name}): " + repr(layer).replace("\n", "\n  ") for name, layer in self._members()]
-        return "".join(lines) + ("\n" if lines else "")
 
 
 def _named(layers):
@@ -281,11 +231,3 @@ def _check_name(name):
         raise TypeError(f"Sequential: layer names must be str, got {type(name).__name__}")
     if not name or "." in name or name == "loss":
         raise ValueError(f"Sequential: invalid layer name {name!r} (non-empty, no '.', and 'loss' is reserved)")
-
-
-def _set_name(layer, qualname):
-    setter = getattr(layer, "_set_qualname", None)
-    if setter is not None:
-        setter(qualname)
-    else:
-        layer.name = qualname

@@ -18,7 +18,7 @@ def summary_rows(net, x, prefix):
     rows = []
     for name, layer in net.layers.items():
         qual = prefix + name
-        expand = getattr(layer, "layers", None) is not None and hasattr(layer, "_members")
+        expand = getattr(layer, "layers", None) is not None and hasattr(layer, "_parts")
         if expand:
             inner, x = summary_rows(layer, x, qual + ".")
             rows += inner

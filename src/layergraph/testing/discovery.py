@@ -6,8 +6,9 @@ import pkgutil
 
 from ..gradcheck.registry import all_cases
 from ..layers.base import Layer, Loss
+from ..layers.composite import Composite
 
-_BASES = (Layer, Loss)
+_BASES = (Layer, Loss, Composite)
 
 
 def _modules(name, recursive):
@@ -31,7 +32,7 @@ def layer_classes(module, *, recursive=True):
     -------
     list of type
         Classes whose ``__module__`` is *module* or one of its submodules, whose name has no leading underscore,
-        and that are not the protocol bases ``Layer``/``Loss`` themselves; in a stable order.
+        and that are not the protocol bases ``Layer``/``Loss``/``Composite`` themselves; in a stable order.
     """
     name = module if isinstance(module, str) else module.__name__
     found = {}

@@ -36,7 +36,7 @@ def _describe_container(net):
 
 def _describe_layer(name, layer):
     out = {"name": name, "class": type(layer).__name__}
-    if getattr(layer, "layers", None) is not None and hasattr(layer, "_members"):
+    if getattr(layer, "layers", None) is not None and hasattr(layer, "_parts"):
         out.update(_describe_container(layer))
         return out
     out["config"] = layer_config(layer)
