@@ -11,6 +11,8 @@ memory traced by :mod:`tracemalloc` during one steady-state step, and that peak 
 multiple of the largest parameter array (``fc1.W``): a value well below 1 means the step
 allocates no full-size temporaries. The last column gives the memory of the scratch
 arrays the optimizer keeps (one set per parameter shape, created once, reused every step).
+Each optimizer runs twice per dtype: with separate arrays, and with the arrays packed into one buffer
+(``layout = packed``, as after ``Sequential.flatten_parameters()``), where the rule runs once over the whole buffer.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import layergraph.optim as optim
 SIZES = [784, 100, 100, 100, 100, 10]
 
 
-def make_params(dtype, seed=0):
+def make_params(dtype, seed=0, packed=False):
+    """Parameter and gradient dicts; with *packed*, views into one buffer each, as ``flatten_parameters`` makes."""
     rng = np.random.default_rng(seed)
     params, grads = {}, {}
     for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:]), start=1):
@@ -36,7 +39,18 @@ def make_params(dtype, seed=0):
         params[f"fc{i}.b"] = np.zeros(n_out, dtype=dtype)
         grads[f"fc{i}.W"] = (rng.standard_normal((n_in, n_out)) * 1e-2).astype(dtype)
         grads[f"fc{i}.b"] = (rng.standard_normal(n_out) * 1e-2).astype(dtype)
+    if packed:
+        params, grads = _pack(params), _pack(grads)
     return params, grads
+
+
+def _pack(arrays):
+    buf = np.concatenate([a.ravel() for a in arrays.values()])
+    out, offset = {}, 0
+    for key, a in arrays.items():
+        out[key] = buf[offset:offset + a.size].reshape(a.shape)
+        offset += a.size
+    return out
 
 
 def configs():
@@ -87,12 +101,12 @@ def main(argv=None):
     print(f"# optimizer step on {'-'.join(map(str, SIZES))} ({n_params} parameters, 10 arrays)")
     print(f"# numpy {np.__version__}, python {platform.python_version()}, {platform.machine()}; "
           f"median of {args.repeats} x {args.steps} steps\n")
-    header = ["optimizer", "dtype", "us/step", "ns/param", "peak alloc/step (B)", "x largest param", "scratch (KiB)"]
+    header = ["optimizer", "dtype", "layout", "us/step", "ns/param", "peak alloc/step (B)", "x largest param", "scratch (KiB)"]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for name, build in configs():
-        for dtype in (np.float32, np.float64):
-            params, grads = make_params(dtype)
+        for dtype, layout in [(d, lay) for d in (np.float32, np.float64) for lay in ("separate", "packed")]:
+            params, grads = make_params(dtype, packed=layout == "packed")
             ids = {k: id(v) for k, v in params.items()}
             opt = build()
             for _ in range(3):  # create state and scratch
@@ -102,7 +116,7 @@ def main(argv=None):
             largest = params["fc1.W"].nbytes
             assert all(id(v) == ids[k] for k, v in params.items()), "update must be in place"
             assert all(v.dtype == dtype for v in params.values()), "dtype must be kept"
-            print(f"| {name} | {np.dtype(dtype).name} | {sec * 1e6:8.1f} | {sec * 1e9 / n_params:6.2f} | "
+            print(f"| {name} | {np.dtype(dtype).name} | {layout} | {sec * 1e6:8.1f} | {sec * 1e9 / n_params:6.2f} | "
                   f"{peak} | {peak / largest:.4f} | {opt.scratch_nbytes() / 1024:.0f} |")
 
 
