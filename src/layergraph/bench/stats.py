@@ -95,10 +95,11 @@ def performance_ratios(costs: Mapping[str, Sequence[float]]) -> dict[str, np.nda
     names = list(costs)
     if not names:
         raise ValueError("performance_ratios: costs is empty; expected at least one solver")
-    table = np.array([[math.inf if v is None else float(v) for v in costs[s]] for s in names], dtype=np.float64)
-    if table.ndim != 2 or len({len(costs[s]) for s in names}) != 1:
+    if len({len(costs[s]) for s in names}) != 1:
         raise ValueError("performance_ratios: every solver needs one cost per instance (same lengths), got "
                          f"{ {s: len(costs[s]) for s in names} }")
+    table = np.array([[math.inf if v is None else float(v) for v in costs[s]] for s in names], dtype=np.float64)
+    table = table.reshape(len(names), -1)
     if np.any(np.isnan(table)) or np.any(table <= 0):
         raise ValueError("performance_ratios: costs must be > 0 (or inf / None for a failure)")
     best = table.min(axis=0)

@@ -96,7 +96,7 @@ def register(sub):
     rep = bsub.add_parser("report", help="write results.csv, report.md and plots from a results directory",
                           description="Read the run records of RESULTS_DIR (written by `layergraph bench run`) and "
                                       "write results.csv, report.md and PNG plots into it.")
-    rep.add_argument("results_dir", metavar="RESULTS_DIR")
+    rep.add_argument("results_dir", metavar="RESULTS_DIR", help="directory written by `layergraph bench run`")
     rep.add_argument("--no-plots", action="store_true", help="do not draw the PNG plots")
     rep.add_argument("--quiet", "-q", action="store_true", help="print only where the files are")
     rep.set_defaults(run=run_report)
