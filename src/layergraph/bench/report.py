@@ -175,10 +175,10 @@ def markdown_report(records, protocol: dict | None = None, plots: dict | None = 
         for opt, s in by_opt.items():
             trials = len(tuning.get(prob, {}).get(opt, []))
             hp = ", ".join(f"{k}={v:g}" for k, v in s["hyperparameters"].items())
+            secs = s["median_seconds_to_target"]
             rows.append([opt, trials, hp, f"{s['n'] - s['diverged']}/{s['n']}", _pm(s["test_accuracy"]),
                          _pm(s["test_loss"]), _pm(s["train_loss"]), f"{s['reached']}/{s['n']}",
-                         s["median_steps_to_target"],
-                         None if s["median_seconds_to_target"] is None else round(s["median_seconds_to_target"], 2)])
+                         s["median_steps_to_target"], None if secs is None else float(f"{secs:.3g}")])
         lines += ["Final runs: mean ± 95% confidence half-width (Student t over the seeds).", "",
                   format_table(["optimizer", "trials", "selected", "ok", "test accuracy", "test loss",
                                 "final train loss", "reached", "median steps to target",

@@ -13,7 +13,7 @@ CLASSIC = ("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "AdamW")
 #: What ``bench run`` runs without options.
 DEFAULTS = {"problems": ("digits-mlp",), "optimizers": CLASSIC, "budget": 8, "seeds": 5}
 #: What ``bench run --quick`` runs: the shipped / generated data only, about a minute on 2 cores.
-QUICK = {"problems": ("digits-mlp", "logreg", "spiral-mlp"), "optimizers": CLASSIC, "budget": 6, "seeds": 5}
+QUICK = {"problems": ("digits-mlp", "logreg", "spiral-mlp"), "optimizers": CLASSIC, "budget": 12, "seeds": 10}
 
 
 def _names(text):
