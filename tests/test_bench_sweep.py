@@ -121,3 +121,12 @@ def test_dask_cluster_gives_the_same_records(sequential, tmp_path):
     with DaskExecutor(distributed.Client(cluster), cluster) as ex:
         run_sweep(CONFIG, ex, tmp_path)
     assert records(tmp_path) == records(out)
+
+
+def test_report_flags_a_learning_rate_selected_at_the_edge_of_the_range():
+    from layergraph.bench.report import _at_edge
+
+    tuned = [{"hyperparameters": {"lr": v}} for v in (0.001, 0.01, 0.1)]
+    assert _at_edge({"lr": 0.1}, tuned) and _at_edge({"lr": 0.001}, tuned)
+    assert not _at_edge({"lr": 0.01}, tuned)
+    assert not _at_edge({"lr": 0.1}, tuned[1:])  # two values: every value is an edge, no signal

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .problems import get_problem
 from .runs import resolve_optimizer, train_run
 from .tasks import Task, stable_id
 
@@ -184,5 +185,8 @@ def final_tasks(problem: str, optimizer: str, hyperparameters: dict, seeds, *, e
 
 
 def _id_fields(kwargs: dict) -> dict:
-    # The data directory is where the files are, not what they are: it does not enter the id.
-    return {k: v for k, v in kwargs.items() if k != "data_dir"}
+    # The problem's definition enters the id (changing a problem invalidates its records); the data directory
+    # is where the files are, not what they are, so it does not.
+    fields = {k: v for k, v in kwargs.items() if k != "data_dir"}
+    fields["problem_spec"] = get_problem(kwargs["problem"]).describe()
+    return fields

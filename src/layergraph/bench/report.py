@@ -148,6 +148,12 @@ def profile_costs(records, key: str = "steps_to_target") -> dict:
     return costs
 
 
+def _at_edge(selected: dict, tuned: list) -> bool:
+    """True when ``selected["lr"]`` is the smallest or largest of at least 3 distinct tried rates."""
+    lrs = sorted({t["hyperparameters"].get("lr") for t in tuned} - {None})
+    return len(lrs) >= 3 and selected.get("lr") in (lrs[0], lrs[-1])
+
+
 def _pm(mc, digits=4):
     mean, half = mc
     if mean is None:
@@ -173,13 +179,18 @@ def markdown_report(records, protocol: dict | None = None, plots: dict | None = 
                   f" (epochs run: {any_run['epochs']}).", ""]
         rows = []
         for opt, s in by_opt.items():
-            trials = len(tuning.get(prob, {}).get(opt, []))
+            tuned = tuning.get(prob, {}).get(opt, [])
+            trials = len(tuned)
             hp = ", ".join(f"{k}={v:g}" for k, v in s["hyperparameters"].items())
+            if _at_edge(s["hyperparameters"], tuned):
+                hp += " (edge)"
             secs = s["median_seconds_to_target"]
             rows.append([opt, trials, hp, f"{s['n'] - s['diverged']}/{s['n']}", _pm(s["test_accuracy"]),
                          _pm(s["test_loss"]), _pm(s["train_loss"]), f"{s['reached']}/{s['n']}",
                          s["median_steps_to_target"], None if secs is None else float(f"{secs:.3g}")])
-        lines += ["Final runs: mean ± 95% confidence half-width (Student t over the seeds).", "",
+        lines += ["Final runs: mean ± 95% confidence half-width (Student t over the seeds). \"(edge)\": the "
+                  "selected learning rate is the smallest or largest tried, so the search range may be too narrow.",
+                  "",
                   format_table(["optimizer", "trials", "selected", "ok", "test accuracy", "test loss",
                                 "final train loss", "reached", "median steps to target",
                                 "median seconds to target"], rows, fmt="markdown"), ""]

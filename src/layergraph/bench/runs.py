@@ -54,6 +54,11 @@ class StepTimer(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(self._total)
 
+    @property
+    def total(self) -> float:
+        """Training seconds so far."""
+        return self._total
+
 
 def time_to_target(val_accuracy, steps, seconds, target):
     """First epoch whose validation accuracy reaches ``target``: its step count and training seconds.
@@ -167,7 +172,7 @@ def train_run(*, seed: int, problem: str, optimizer: str, hyperparameters: dict,
         "target": prob.target,
         "steps_to_target": steps_hit,
         "seconds_to_target": secs_hit,
-        "train_seconds": timer._total,
+        "train_seconds": timer.total,
         "data_sizes": data.sizes(),
         **environment(),
     }
