@@ -130,3 +130,17 @@ def test_report_flags_a_learning_rate_selected_at_the_edge_of_the_range():
     assert _at_edge({"lr": 0.1}, tuned) and _at_edge({"lr": 0.001}, tuned)
     assert not _at_edge({"lr": 0.01}, tuned)
     assert not _at_edge({"lr": 0.1}, tuned[1:])  # two values: every value is an edge, no signal
+
+
+def blas_threads_now():
+    from threadpoolctl import threadpool_info
+
+    return sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+
+
+def test_sequential_executor_runs_with_one_blas_thread():
+    pytest.importorskip("threadpoolctl")
+    with SequentialExecutor() as ex:
+        assert ex.submit(blas_threads_now).result() in ([1], [])
+    with SequentialExecutor(blas_threads=None) as ex:
+        assert ex.submit(blas_threads_now).result() == blas_threads_now()

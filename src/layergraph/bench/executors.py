@@ -10,6 +10,7 @@ through ``Client.get_executor()`` (needs the ``[dask]`` extra).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -31,10 +32,21 @@ class SequentialExecutor(cf.Executor):
     For ``--jobs 1``, debugging (tracebacks and breakpoints work as usual) and
     tests.  ``submit`` returns an already finished future; an exception raised by
     the call is stored in the future, as with the other executors.
+
+    Parameters
+    ----------
+    blas_threads : int or None, default 1
+        BLAS threads during each call, applied with threadpoolctl when it is
+        installed (otherwise the process keeps the count it started with).  Matrix
+        products can round differently with another thread count, so one thread,
+        as in the pool's workers, makes the records equal to theirs bit for bit.
+        None leaves the BLAS alone.
     """
 
-    def __init__(self):
+    def __init__(self, blas_threads: int | None = 1):
         self._shutdown = False
+        self.blas_threads = None if blas_threads is None else _check_workers(blas_threads, "SequentialExecutor",
+                                                                              "blas_threads")
 
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
         if self._shutdown:
@@ -42,7 +54,8 @@ class SequentialExecutor(cf.Executor):
         fut: cf.Future = cf.Future()
         fut.set_running_or_notify_cancel()
         try:
-            result = fn(*args, **kwargs)
+            with _blas_limit(self.blas_threads):
+                result = fn(*args, **kwargs)
         except Exception as exc:
             fut.set_exception(exc)
         else:
@@ -51,6 +64,18 @@ class SequentialExecutor(cf.Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._shutdown = True
+
+
+def _blas_limit(n):
+    """threadpoolctl's limit to ``n`` BLAS threads, or a do-nothing context without it (or for None)."""
+    if n is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            pass
+        else:
+            return threadpool_limits(n, user_api="blas")
+    return contextlib.nullcontext()
 
 
 def _check_workers(n, who: str, arg: str) -> int:
