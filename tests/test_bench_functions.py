@@ -126,6 +126,11 @@ def test_steps_to_tolerance_on_hand_made_trajectory():
     assert t.steps_to_tolerance(0.5 ** 2 / 20 + 1e-12, kind="value") == 2
     with pytest.raises(ValueError):
         t.steps_to_tolerance(0.0)
+    bounce = np.array([[3.0, 0.0], [0.01, 0.0], [2.0, 0.0], [0.02, 0.0], [0.01, 0.0]])
+    b = Trajectory("bowl", "x", bounce, Bowl().value(bounce), np.abs(bounce[:, 0]), 0.0, 4)
+    assert b.steps_to_tolerance(0.05) == 3  # passing near the minimum at step 1 does not count
+    assert b.steps_to_tolerance(0.015) == 4
+    assert b.steps_to_tolerance(0.005) is None  # the last iterate is outside
     assert Trajectory.from_dict(t.to_dict()).to_dict() == t.to_dict()
     table = trajectory_table([t], tol=0.6, fmt="markdown")
     assert table.count("\n") == 2 and "| 2" in table.replace(" 2 |", "| 2")

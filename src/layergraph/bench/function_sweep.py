@@ -97,8 +97,8 @@ def run_function_sweep(functions, optimizers, executor, out_dir, *, lrs=DEFAULT_
             for fname in functions:
                 fparams = {"condition": float(condition)} if fname == "quadratic" else {}
                 objective = get_function(fname, **fparams)
-                pngs.append(plot_trajectories(objective, [t for t in trajs if t.function.removeprefix("noisy-") == fname],
-                                              out / f"{fname}.png"))
+                mine = [t for t in trajs if t.function.removeprefix("noisy-") == fname]
+                pngs.append(plot_trajectories(objective, mine, out / f"{fname}.png"))
         except ImportError as exc:
             error = str(exc)
     return {"table": table, "trajectories": trajs, "plots": pngs, "plot_error": error}

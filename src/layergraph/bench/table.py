@@ -62,7 +62,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence], fmt: str = "t
 
     out = [line(headers)]
     if fmt == "markdown":
-        out.append("|" + "|".join(("-" * (w + 1) + ":") if num else ("-" * (w + 2)) for w, num in zip(widths, numeric)) + "|")
+        rule = [("-" * (w + 1) + ":") if num else ("-" * (w + 2)) for w, num in zip(widths, numeric)]
+        out.append("|" + "|".join(rule) + "|")
     else:
         out.append("  ".join("-" * w for w in widths))
     out.extend(line(r) for r in cells)

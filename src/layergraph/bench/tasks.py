@@ -97,7 +97,8 @@ def execute_task(task: Task) -> dict:
     result = task.fn(seed=task.seed, **task.kwargs)
     wall = time.perf_counter() - t0
     if not isinstance(result, Mapping):
-        raise TypeError(f"Task {task.id!r}: {qualified_name(task.fn)} returned {type(result).__name__}, expected a dict")
+        raise TypeError(f"Task {task.id!r}: {qualified_name(task.fn)} returned {type(result).__name__}, "
+                        "expected a dict")
     clash = sorted(set(result) & set(RECORD_KEYS))
     if clash:
         raise ValueError(f"Task {task.id!r}: {qualified_name(task.fn)} returned reserved keys {clash}")

@@ -99,7 +99,10 @@ class Trajectory:
         return math.inf if self.diverged else float(self.values[-1] - self.min_value)
 
     def steps_to_tolerance(self, tol: float, kind: str = "distance") -> int | None:
-        """First step at which the run is within ``tol`` of a minimum.
+        """First step from which on the run stays within ``tol`` of a minimum.
+
+        A run that only passes near a minimum and moves away again has not
+        reached it: the answer is the step after the last iterate outside ``tol``.
 
         Parameters
         ----------
@@ -111,8 +114,9 @@ class Trajectory:
         Returns
         -------
         int or None
-            The smallest ``k`` (0 = the start) meeting the tolerance, or None when
-            no iterate meets it.
+            The smallest ``k`` (0 = the start) such that iterates ``k, k+1, ...`` all
+            meet the tolerance, or None when the last iterate does not (or the run
+            diverged).
         """
         if not (isinstance(tol, (int, float)) and not isinstance(tol, bool)):
             raise TypeError(f"Trajectory.steps_to_tolerance: tol must be a number, got {type(tol).__name__}")
@@ -121,8 +125,10 @@ class Trajectory:
         if kind not in _KINDS:
             raise ValueError(f"Trajectory.steps_to_tolerance: kind must be one of {_KINDS}, got {kind!r}")
         err = self.distances if kind == "distance" else self.values - self.min_value
-        hit = np.flatnonzero(err <= tol)
-        return int(hit[0]) if hit.size else None
+        if self.diverged or not err.size or not err[-1] <= tol:
+            return None
+        outside = np.flatnonzero(~(err <= tol))
+        return int(outside[-1]) + 1 if outside.size else 0
 
     def to_dict(self) -> dict:
         """JSON-friendly dict (lists of floats)."""
@@ -202,7 +208,8 @@ def run_trajectory(
     fn = objective.restarted()
     opt = optimizer()
     if not callable(getattr(opt, "update", None)):
-        raise TypeError(f"run_trajectory: optimizer factory returned {type(opt).__name__}, which has no update(params, grads)")
+        raise TypeError(f"run_trajectory: optimizer factory returned {type(opt).__name__}, "
+                        "which has no update(params, grads)")
 
     path = np.empty((steps + 1, 2))
     path[0] = x
@@ -215,7 +222,8 @@ def run_trajectory(
             grads["xy"][...] = fn.grad(x)
             opt.update(params, grads)
             if params["xy"] is not x:
-                raise RuntimeError("run_trajectory: the optimizer replaced params['xy'] instead of updating it in place")
+                raise RuntimeError("run_trajectory: the optimizer replaced params['xy'] "
+                                   "instead of updating it in place")
             # "not <=" is also true for nan
             if not (abs(x[0]) <= DIVERGENCE_RADIUS and abs(x[1]) <= DIVERGENCE_RADIUS):
                 taken, diverged = k - 1, True
