@@ -1,0 +1,56 @@
+"""Problems: fixed splits that partition the data, networks fixed by the seed, MNIST only when present."""
+
+import numpy as np
+import pytest
+
+from layergraph.bench import PROBLEMS, get_problem
+from layergraph.bench.problems import small_cnn
+from layergraph.data import load_digits
+
+INPUTS = {"digits-mlp": (64,), "logreg": (64,), "spiral-mlp": (2,), "mnist-mlp": (784,), "mnist-cnn": (1, 28, 28)}
+CLASSES = {"digits-mlp": 10, "logreg": 10, "spiral-mlp": 3, "mnist-mlp": 10, "mnist-cnn": 10}
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_network_shapes_and_seeded_weights(name):
+    p = get_problem(name)
+    x = np.random.default_rng(0).normal(size=(3, *INPUTS[name])).astype(np.float32)
+    a, b, c = p.build(5), p.build(5), p.build(6)
+    assert a.forward(x, train=False).shape == (3, CLASSES[name])
+    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+    assert any(not np.array_equal(a.params[k], c.params[k]) for k in a.params)
+
+
+def test_digits_split_partitions_the_training_set_and_keeps_the_test_set():
+    d = get_problem("digits-mlp").load(None)
+    (x, t), (xt, tt) = load_digits()
+    assert len(d.x_train) + len(d.x_val) == len(x)
+    both = np.concatenate([d.x_train, d.x_val])
+    assert np.array_equal(np.unique(both, axis=0), np.unique(x, axis=0))
+    assert np.array_equal(d.x_test, xt) and np.array_equal(d.t_test, tt)
+    assert get_problem("logreg").load(None) is d  # one cached copy per process
+
+
+def test_spiral_split_partitions_the_points():
+    from layergraph.data import make_spiral
+
+    d = get_problem("spiral-mlp").load(None)
+    assert d.sizes() == {"train": 602, "val": 200, "test": 200}
+    x, t = make_spiral(334, 3, seed=0)
+    parts = np.concatenate([np.column_stack([d.x_train, d.t_train]), np.column_stack([d.x_val, d.t_val]),
+                            np.column_stack([d.x_test, d.t_test])])
+    whole = np.column_stack([x, t])
+    assert np.array_equal(parts[np.lexsort(parts.T[::-1])], whole[np.lexsort(whole.T[::-1])])
+
+
+def test_cnn_layout():
+    net = small_cnn(0)
+    assert [k for k in net.params] == ["conv1.W", "conv1.b", "fc1.W", "fc1.b"]
+    assert net.params["fc1.W"].shape == (8 * 12 * 12, 10)
+
+
+def test_unknown_problem():
+    with pytest.raises(ValueError, match="expected one of"):
+        get_problem("cifar")
+    with pytest.raises(TypeError):
+        get_problem(3)
