@@ -7,10 +7,11 @@ import json
 import math
 import os
 import platform
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .._atomic import atomic_write
 
 __all__ = ["jsonable", "qualified_name", "write_json_atomic", "read_records", "environment", "strip_timings",
            "TIMING_KEYS"]
@@ -88,21 +89,9 @@ def write_json_atomic(path, obj) -> None:
     """
     path = Path(path)
     text = json.dumps(obj, indent=1, sort_keys=True, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; records are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.write("\n")
 
 
 def read_records(out_dir) -> dict:

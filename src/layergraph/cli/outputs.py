@@ -1,20 +1,19 @@
 """Files a training run writes besides its checkpoint: history, results, learning curves; the confusion matrix."""
 
 import json
-import os
 
 import numpy as np
+
+from .._atomic import atomic_write
 
 PLOT_HINT = 'learning-curve plot skipped: matplotlib is not installed (pip install "layergraph[plot]")'
 
 
 def write_json(path, obj):
     """Write *obj* as indented JSON to *path* (via a temporary file and ``os.replace``)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_write(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def plot_history(history, path, title=""):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
-import tempfile
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from .._atomic import atomic_write
 from .mnist import MNIST_FILES, cache_dir
 
 __all__ = ["MNIST_MIRRORS", "DownloadError", "ChecksumError", "fetch_mnist", "verify_file"]
@@ -92,37 +91,25 @@ def _download(url: str, target: Path, spec: Mapping, timeout: float,
               progress: Callable | None) -> None:
     """Stream ``url`` into a temporary file next to ``target``, verify, then rename."""
     request = urllib.request.Request(url, headers={"User-Agent": "layergraph-fetch"})
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        hashers = {h: hashlib.new(h) for h in _HASHES}
-        size = 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as resp:
-            length = resp.headers.get("Content-Length")
-            announced = int(length) if length and length.isdigit() else None
-            total = announced if announced is not None else spec.get("size")
-            for block in iter(lambda: resp.read(_BLOCK), b""):
-                out.write(block)
-                size += len(block)
-                for hasher in hashers.values():
-                    hasher.update(block)
-                if progress is not None:
-                    progress(target.name, size, total)
-            out.flush()
-            os.fsync(out.fileno())
+    hashers = {h: hashlib.new(h) for h in _HASHES}
+    size = 0
+    with atomic_write(target, suffix=".part") as out, urllib.request.urlopen(request, timeout=timeout) as resp:
+        length = resp.headers.get("Content-Length")
+        announced = int(length) if length and length.isdigit() else None
+        total = announced if announced is not None else spec.get("size")
+        for block in iter(lambda: resp.read(_BLOCK), b""):
+            out.write(block)
+            size += len(block)
+            for hasher in hashers.values():
+                hasher.update(block)
+            if progress is not None:
+                progress(target.name, size, total)
+        # Raising here, inside the block, discards the temporary file and leaves any existing target alone.
         if announced is not None and size != announced:
-            raise DownloadError(
-                f"{url}: transfer ended after {size} of {announced} announced bytes"
-            )
+            raise DownloadError(f"{url}: transfer ended after {size} of {announced} announced bytes")
         problem = _mismatch({h: x.hexdigest() for h, x in hashers.items()}, size, spec)
         if problem is not None:
             raise ChecksumError(f"{url}: {problem}")
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def fetch_mnist(dest=None, *, mirrors: Sequence[str] | str | None = None,

@@ -19,12 +19,13 @@ import gzip
 import io
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
+
+from .._atomic import atomic_write
 
 __all__ = ["IDX_TYPES", "IDXFormatError", "read_idx", "write_idx"]
 
@@ -285,23 +286,12 @@ def write_idx(path: PathLike, array, *, compress: bool | None = None) -> Path:
         compress = path.suffix == ".gz"
     header = struct.pack(f">HBB{arr.ndim}I", 0, code, arr.ndim, *arr.shape)
     payload = np.ascontiguousarray(arr, dtype=IDX_TYPES[code]).tobytes()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if compress:
-                with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
-                    gz.write(header)
-                    gz.write(payload)
-            else:
-                fh.write(header)
-                fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path) as fh:
+        if compress:
+            with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+                gz.write(header)
+                gz.write(payload)
+        else:
+            fh.write(header)
+            fh.write(payload)
     return path

@@ -12,14 +12,14 @@ File layout (every entry a plain array, so the file loads with ``allow_pickle=Fa
     Arrays referenced from the packed optimizer state and metadata.
 """
 
-import contextlib
 import os
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .._atomic import atomic_write
 
 from ..errors import StateDictError, shape_str
 from . import architecture as arch
@@ -125,31 +125,8 @@ def save_checkpoint(path, net, optimizer=None, **meta):
 
 
 def _atomic_savez(path, arrays):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX; not possible on Windows)
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def load_checkpoint(path, net=None, optimizer=None, *, strict=True):
