@@ -3,9 +3,10 @@ step against the same network in PyTorch.
 
 (a) Two chains, each built twice with identical weights -- once as ``Sequential``, once as ``Graph`` (one node per
     layer): an MLP 784-256-256-10 (ReLU) and a conv chain Conv(1->8, 3x3) -> ReLU -> MaxPool(2) -> Affine(1352->10),
-    float32, batch 64. A step is ``loss_and_gradient`` followed by an Adam update. The two containers alternate
-    step by step within each round, so machine load hits both alike; the table gives the median over rounds of
-    the per-round time ratio Graph / Sequential, with its 10th-90th percentile spread.
+    float32, batch 64, one thread. A step is ``loss_and_gradient`` followed by an Adam update. The two containers
+    alternate step by step within each round, so machine load hits both alike; each round gives the ratio of the
+    median step times Graph / Sequential, and the table the median of those ratios over rounds with their
+    10th-90th percentile spread.
 (b) The Inception network of ``examples/inception_mnist.py`` (float32, batch 64, 1x28x28 inputs) and the same
     network written as a ``torch.nn.Module``: a training step is forward, softmax cross-entropy, backward and an
     Adam update. The libraries alternate round by round (each round after a short pause and one untimed step, so
@@ -97,17 +98,18 @@ def overhead_table(args, rng):
             a(), b()
         ratios, ta, tb = [], [], []
         for _ in range(args.rounds):
-            sa = sb = 0.0
+            sa, sb = [], []
             for _ in range(args.steps):        # alternate step by step
-                sa += timed(a, 1)
-                sb += timed(b, 1)
-            ta.append(sa / args.steps)
-            tb.append(sb / args.steps)
-            ratios.append(sb / sa)
+                sa.append(timed(a, 1))
+                sb.append(timed(b, 1))
+            ta.append(statistics.median(sa))
+            tb.append(statistics.median(sb))
+            ratios.append(tb[-1] / ta[-1])
         lo, hi = spread(ratios)
         rows.append((name, statistics.median(ta), statistics.median(tb), statistics.median(ratios), lo, hi))
     print("(a) Graph holding a chain vs the same Sequential: training step (loss_and_gradient + Adam), float32, "
-          f"batch 64, median of {args.rounds} rounds x {args.steps} alternated steps")
+          f"batch 64, 1 thread; median over {args.rounds} rounds of the ratio of median step times "
+          f"({args.steps} alternated steps per round)")
     head = f"{'chain':<20} {'Sequential ms':>13} {'Graph ms':>9} {'Graph/Seq':>9} {'p10-p90':>13}"
     print(head + "\n" + "-" * len(head))
     for name, sa, sb, r, lo, hi in rows:
