@@ -35,7 +35,8 @@ def batching_ok(obj, rng):
         before = [b.shape for b in obj._branches(0)]
         stacked = obj.layers_output(np.concatenate([x, x2, x3]))
         after = [b.shape for b in obj._branches(0)]
-        if isinstance(stacked, dict) or stacked.shape[0] != 3 * n or any(a[:1] != (3 * n,) or a[1:] != b[1:] for a, b in zip(after, before)):
+        if isinstance(stacked, dict) or stacked.shape[0] != 3 * n or any(
+                a[:1] != (3 * n,) or a[1:] != b[1:] for a, b in zip(after, before)):
             return False
         tol = 1e3 * np.finfo(y0.dtype).eps * (1.0 + float(np.max(np.abs(y0))) + float(np.max(np.abs(y2))))
         same = [(stacked[:n], y0), (stacked[n:2 * n], y2), (stacked[2 * n:], y3), (y3[1:], y0[1:])]
