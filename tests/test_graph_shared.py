@@ -128,3 +128,16 @@ def test_shared_layer_matches_torch_applying_one_module_twice():
     np.testing.assert_allclose(grads["c1.b"], tconv.bias.grad.numpy(), rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(grads["fc.W"], tfc.weight.grad.numpy().T, rtol=1e-10, atol=1e-13)
     assert list(grads) == ["c1.W", "c1.b", "fc.W", "fc.b"]
+
+
+def test_gradcheck_covers_every_input_and_the_shared_parameters_once():
+    enc = lg.Sequential([("fc", lg.Affine(3, 3, rng=0, dtype=F64)), ("act", lg.Tanh())])
+    g = siamese(enc).set_loss(lg.MeanSquaredError())
+    rng = np.random.default_rng(5)
+    x = {"l": rng.standard_normal((2, 3)), "r": rng.standard_normal((2, 3))}
+    report = lg.gradcheck(g, x, rng.standard_normal((2, 3)))
+    assert report.ok, str(report)
+    assert list(report.tensors) == ["l", "r", "el.fc.W", "el.fc.b"]
+    broken = siamese(lg.Affine(3, 3, rng=0, dtype=F64))
+    broken._sum_shared_grads = lambda: None          # drop the second use's gradient: the check must fail
+    assert not lg.gradcheck(broken, x).ok
