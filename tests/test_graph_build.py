@@ -1,6 +1,5 @@
 """Building a Graph: names, inputs, outputs, lookups and the one-line errors (a failed add changes nothing)."""
 
-import numpy as np
 import pytest
 
 import layergraph as lg

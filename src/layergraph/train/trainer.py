@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ..errors import NonFiniteError, ShapeError, describe
+from ..errors import NonFiniteError, ShapeError
 from ..layers.init import as_generator, check_positive_int
 from .batches import Batcher, epoch_order
 from .callbacks import Callback, LRScheduler
