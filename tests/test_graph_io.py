@@ -176,3 +176,10 @@ def test_show_a_sequential_checkpoint(tmp_path, capsys):
     assert "n_Affine1 --> n_ReLU1" in capsys.readouterr().out
     assert cli_main(["show", path, "--input-shape", "a=1;b"]) == 1
     assert "--input-shape" in capsys.readouterr().err
+
+
+def test_picture_identifiers_stay_unique_and_labels_escaped():
+    g = lg.Graph(inputs=("a b",)).add("a_b", lg.ReLU(), "a b").add('q"x', lg.Tanh())
+    dot = g.to_dot()
+    assert "n_a_b -> n_a_b_2;" in dot and 'label="q\\"x\\nTanh"' in dot
+    assert "n_a_b --> n_a_b_2" in g.to_mermaid() and "q#quot;x" in g.to_mermaid()
