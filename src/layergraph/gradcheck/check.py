@@ -23,7 +23,7 @@ PRECISIONS = ("float64", "native")
 
 
 def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, seed=0, raise_on_fail=False,
-              train=True, samples=32, precision="float64", hygiene=True):
+              train=True, samples=32, precision="float64", hygiene=True, strict=True, workers=None):
     """Compare a layer's analytic gradients (input and every parameter) with numerical ones.
 
     Works on any object following the layer protocol (``forward(x, train)``, ``backward(dout)``, ``params``,
@@ -89,16 +89,18 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
     True
     """
     _check_args(mode, seed, samples, precision, train)
+    opts = dict(mode=mode, eps=eps, rtol=rtol, atol=atol, seed=seed, samples=samples, precision=precision,
+                hygiene=hygiene, strict=strict, workers=_check_workers(workers))
     with single_blas_thread():
         if train == "both":
             reports = GradCheckReports()
-            first = _one(layer, x, t, mode, eps, rtol, atol, seed, True, samples, precision, hygiene)
+            first = _one(layer, x, t, True, opts)
             reports.append(first)
             if _modes_differ(layer, x, t, precision):
-                reports.append(_one(layer, x, t, mode, eps, rtol, atol, seed, False, samples, precision, hygiene))
+                reports.append(_one(layer, x, t, False, opts))
             result = reports
         else:
-            result = _one(layer, x, t, mode, eps, rtol, atol, seed, bool(train), samples, precision, hygiene)
+            result = _one(layer, x, t, bool(train), opts)
     if raise_on_fail and not result.ok:
         raise GradCheckError(result)
     return result
@@ -190,7 +192,29 @@ def _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, ha
     return f"layergraph.gradcheck(layer, x{target}, {', '.join(args)})  # layer: {type(layer).__name__}"
 
 
-def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hygiene):
+def describe_error(err, phase, layer):
+    """One line saying what the layer did wrong (a write into a read-only argument is named as such)."""
+    text = str(err).splitlines()[0] if str(err) else ""
+    if isinstance(err, ValueError) and "read-only" in text:
+        if phase == "backward":
+            return (f"{layer}: backward wrote into its dout argument (arguments are read-only during the check: "
+                    f"copy before modifying; {type(err).__name__}: {text})")
+        return (f"{layer}: forward wrote into its input argument x (arguments are read-only during the check: "
+                f"copy before modifying; {type(err).__name__}: {text})")
+    return f"{type(err).__name__}: {text}"
+
+
+def _check_workers(workers):
+    if workers is None:
+        return 1
+    if not isinstance(workers, numbers.Integral) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"gradcheck: 'workers' must be a positive int or None, got {workers!r}")
+    return int(workers)
+
+
+def _one(layer, x, t, train, opts):
+    mode, eps, rtol, atol, seed = opts["mode"], opts["eps"], opts["rtol"], opts["atol"], opts["seed"]
+    samples, precision, hygiene, strict = opts["samples"], opts["precision"], opts["hygiene"], opts["strict"]
     dtype = _numeric_dtype(layer, x, precision)
     tol = resolve(dtype, eps, rtol, atol)
     report = GradCheckReport(getattr(layer, "name", type(layer).__name__), mode, train, str(dtype), tol, seed)
@@ -204,7 +228,7 @@ def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hy
         obj = Objective(work, inputs, frozen_targets(t), train, rng)
         reference = obj.analytic()
         if hygiene:
-            report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2])))
+            report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2]), strict))
         checker = TensorChecker(obj, tol, mode, samples, rng, np.random.default_rng([seed, 1]))
         dx, grads = reference
         tensors = {name: (inputs.arrays[name], dx[name]) for name in inputs.checked}
@@ -213,7 +237,7 @@ def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hy
         for name, (value, analytic) in tensors.items():
             report.tensors[name] = checker.check(name, value, analytic)
     except Exception as err:  # a failure of the checked layer is a failed check, not an escaped error
-        report.error = f"{type(err).__name__}: {err}"
+        report.error = describe_error(err, None if obj is None else obj.phase, report.layer)
     finally:
         if obj is not None:
             report.evaluations = obj.evaluations

@@ -44,7 +44,13 @@ class TensorReport:
     checked : int
         Elements compared (kinks excluded).
     kinks : int
-        Elements skipped because they sit at a kink (``skipped: kink``).
+        Elements at a kink (``kinks_checked + kinks_skipped + kinks_failed``); they are not in ``checked``.
+    kinks_checked, kinks_skipped, kinks_failed : int
+        Kinked elements whose analytic value lies in the one-sided interval; skipped because one perturbation
+        changed several kink-signature entries; outside the interval.
+    ties_checked : int
+        Tie sets (equal-valued kinked elements) whose joint move was checked as a directional derivative.
+    kink_failures : list of KinkFailure
     evaluations : int
         Forward evaluations spent on this tensor.
     max_abs_err, max_rel_err : float
@@ -65,6 +71,11 @@ class TensorReport:
     strategy: str = ""
     checked: int = 0
     kinks: int = 0
+    kinks_checked: int = 0
+    kinks_skipped: int = 0
+    kinks_failed: int = 0
+    ties_checked: int = 0
+    kink_failures: list = field(default_factory=list)
     evaluations: int = 0
     max_abs_err: float = 0.0
     max_rel_err: float = 0.0
@@ -158,8 +169,13 @@ class GradCheckReport:
 
     @property
     def kinks(self):
-        """Total number of elements skipped as kinks."""
+        """Total number of elements at kinks (checked one-sided, skipped or failed)."""
         return sum(t.kinks for t in self.tensors.values())
+
+    def kink_counts(self):
+        """``(checked, skipped, failed)`` kinked elements over all tensors."""
+        ts = self.tensors.values()
+        return (sum(t.kinks_checked for t in ts), sum(t.kinks_skipped for t in ts), sum(t.kinks_failed for t in ts))
 
     def __bool__(self):
         return self.ok
@@ -202,7 +218,9 @@ class GradCheckReport:
             lines.append(f"  hygiene: {len(self.hygiene) - len(bad)}/{len(self.hygiene)} passed"
                          + "".join(f"\n    FAIL {h.name}: {h.detail}" for h in bad))
         if self.kinks:
-            lines.append(f"  skipped: kink ({self.kinks} elements at non-differentiable points)")
+            c, sk, f = self.kink_counts()
+            lines.append(f"  kinks: {self.kinks} elements at non-differentiable points: {c} checked one-sided, "
+                         f"{sk} skipped (several kinks), {f} failed")
         if not self.ok and self.reproduce:
             lines.append(f"  reproduce: {self.reproduce}")
         return "\n".join(lines)
