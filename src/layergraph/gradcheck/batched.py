@@ -12,6 +12,7 @@ finite difference per perturbed element.
 
 import numpy as np
 
+from .copy_losses import copy_losses_fn
 from .inputs import SINGLE
 
 OFFSETS = (1.0, -1.0, 0.5, -0.5)
@@ -54,11 +55,19 @@ def batching_ok(obj, rng):
 
 
 def row_losses(obj, out, rows=None):
-    """``loss(out[n:n+1], t[n:n+1]) / N`` for each sample ``n`` (or for the given ``(copy_row, sample)`` pairs)."""
+    """``loss(out[r:r+1], t[s:s+1]) / N`` for each ``(copy_row r, sample s)`` pair (default: every sample)."""
     n = obj.x.shape[0]
     if rows is None:
         rows = [(i, i) for i in range(n)]
-    return np.array([float(obj.loss_layer.forward(out[r:r + 1], obj.t[s:s + 1])) / n for r, s in rows])
+    r, s = (np.array(v, dtype=np.int64) for v in zip(*rows)) if len(rows) else (np.zeros(0, np.int64),) * 2
+    fn = getattr(obj, "_row_loss_fn", None)
+    if fn is None:
+        y0 = np.asarray(out)
+        fn = copy_losses_fn(obj.loss_layer, y0[:1], np.asarray(obj.t)[:1], np.random.default_rng(5))
+        obj._row_loss_fn = fn
+    y = np.asarray(out)[r][:, None]
+    t = np.asarray(obj.t)[s][:, None]
+    return fn(y, t) / n
 
 
 def batched_phis(obj, flat, steps, offsets=OFFSETS):

@@ -12,6 +12,7 @@ are registered per layer type with :func:`register_output_delta`; users can add 
 
 import numpy as np
 
+from .copy_losses import copy_losses_fn
 from .inputs import SINGLE
 
 MAX_ROWS = 2048
@@ -74,6 +75,9 @@ class _Plan:
         self.out0 = np.array(layers[k].forward(self.x_in, train=obj.train), copy=True)
         self.hooked = [i for i, (top, _) in enumerate(obj.hooked) if top > k]
         self.ok = self._stackable(obj)
+        if self.ok and obj.kind == "net-loss":
+            y0 = np.array(self.downstream(obj, self.out0), copy=True)
+            self.copy_losses = copy_losses_fn(obj.loss_layer, y0, obj.t, np.random.default_rng(11))
 
     def downstream(self, obj, h):
         """Run the layers after ``k`` on *h* from the restored state."""
@@ -189,8 +193,8 @@ def param_phis(obj, name, value, flat, steps, offsets):
             scale[els, cols] = (np.sum(obj.absRy0[SINGLE].reshape(1, -1) * (diff != 0), axis=1)
                                 + np.sum(np.abs(diff * R), axis=1))
         else:
-            y0 = float(obj.y0)
-            phi[els, cols] = [float(obj.loss_layer.forward(y[p], obj.t)) - y0 for p in range(len(part))]
+            targets = np.broadcast_to(np.asarray(obj.t), (len(part),) + np.shape(obj.t))
+            phi[els, cols] = plan.copy_losses(y, targets) - float(obj.y0)
             scale[els, cols] = obj.loss_scale
         if plan.hooked:
             now = obj._branches(plan.k + 1)

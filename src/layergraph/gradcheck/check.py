@@ -226,6 +226,7 @@ def _one(layer, x, t, train, opts):
         inputs = Inputs(x, dtype)
         rng = np.random.default_rng(seed)
         obj = Objective(work, inputs, frozen_targets(t), train, rng)
+        obj.workers = opts["workers"]
         reference = obj.analytic()
         if hygiene:
             report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2]), strict))

@@ -120,6 +120,15 @@ def evaluate(obj, name, value, flat, h, offsets, batched):
     return phi, scale, changes, keys
 
 
+def _runner(obj):
+    workers = getattr(obj, "workers", 1)
+    if workers <= 1:
+        return evaluate
+    from .workers import evaluate_parallel
+
+    return lambda *args: evaluate_parallel(*args, workers)
+
+
 def element_estimates(obj, name, value, flat, tol, u, batched, analytic=None):
     """Numeric derivatives of the objective with respect to elements *flat* of tensor *name* (array *value*).
 
@@ -133,8 +142,8 @@ def element_estimates(obj, name, value, flat, tol, u, batched, analytic=None):
     scale = np.zeros((k, 4))
     changes = np.zeros((k, 4), dtype=np.int64)
     keys = np.zeros((k, 4), dtype=np.int64)
-    phi[:, :2], scale[:, :2], changes[:, :2], keys[:, :2] = evaluate(obj, name, value, flat, h, OFFSETS[:2],
-                                                                      batched)
+    run = _runner(obj)
+    phi[:, :2], scale[:, :2], changes[:, :2], keys[:, :2] = run(obj, name, value, flat, h, OFFSETS[:2], batched)
     d1 = (phi[:, 0] - phi[:, 1]) / (2 * h)
     roundoff = u * np.max(scale[:, :2], axis=1) / h
     if analytic is None:
@@ -145,7 +154,7 @@ def element_estimates(obj, name, value, flat, tol, u, batched, analytic=None):
                  & np.all(changes[:, :2] == 0, axis=1))
     rest = np.flatnonzero(~quick)
     if len(rest):
-        p, sc, ch, ky = evaluate(obj, name, value, flat[rest], h[rest], OFFSETS[2:], batched)
+        p, sc, ch, ky = run(obj, name, value, flat[rest], h[rest], OFFSETS[2:], batched)
         phi[rest, 2:], scale[rest, 2:], changes[rest, 2:], keys[rest, 2:] = p, sc, ch, ky
     est = estimates_from(np.where(np.isnan(phi), 0.0, phi), scale, h, changes, u)
     est.numeric[quick] = d1[quick]
