@@ -94,13 +94,13 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
     with single_blas_thread():
         if train == "both":
             reports = GradCheckReports()
-            first = _one(layer, x, t, True, opts)
+            first = _one_with_paths(layer, x, t, True, opts)
             reports.append(first)
             if _modes_differ(layer, x, t, precision):
-                reports.append(_one(layer, x, t, False, opts))
+                reports.append(_one_with_paths(layer, x, t, False, opts))
             result = reports
         else:
-            result = _one(layer, x, t, bool(train), opts)
+            result = _one_with_paths(layer, x, t, bool(train), opts)
     if raise_on_fail and not result.ok:
         raise GradCheckError(result)
     return result
@@ -210,6 +210,21 @@ def _check_workers(workers):
     if not isinstance(workers, numbers.Integral) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"gradcheck: 'workers' must be a positive int or None, got {workers!r}")
     return int(workers)
+
+
+def _one_with_paths(layer, x, t, train, opts):
+    """The float64 check, plus the layer's own float32 path (forward and backward in float32, checked against
+    finite differences of the float32 layer with float32 tolerances) when the layer is float32."""
+    report = _one(layer, x, t, train, opts)
+    if opts["precision"] == "float64":
+        try:
+            native = _numeric_dtype(layer, x, "native")
+        except ValueError:
+            native = None
+        if native == np.dtype(np.float32):
+            report.float32 = _one(layer, x, t, train, dict(opts, precision="native"))
+            report.paths.append("float32")
+    return report
 
 
 def _one(layer, x, t, train, opts):
