@@ -101,22 +101,30 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
             result = reports
         else:
             result = _one_with_paths(layer, x, t, bool(train), opts)
+    result.case = (layer, x, t, {k: v for k, v in opts.items() if k != "workers"} | {"train": train},
+                   getattr(result if train != "both" else result[0], "dout", None))
     if raise_on_fail and not result.ok:
         raise GradCheckError(result)
     return result
+
+
+_CONTROLLER = []
 
 
 def single_blas_thread():
     """Limit BLAS to one thread while checking, when ``threadpoolctl`` is installed (else change nothing).
 
     A check runs thousands of forward passes on small batches, where a second BLAS thread costs more in
-    hand-offs than it gains: the full check of a 784-100-100-10 net runs about 3x faster on one thread.
+    hand-offs than it gains: the full check of a 784-100-100-10 net runs about 3x faster on one thread. The
+    thread-pool controller is built once (finding the BLAS libraries costs milliseconds).
     """
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
         return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _check_args(mode, seed, samples, precision, train):
@@ -242,6 +250,7 @@ def _one(layer, x, t, train, opts):
         rng = np.random.default_rng(seed)
         obj = Objective(work, inputs, frozen_targets(t), train, rng)
         obj.workers = opts["workers"]
+        report.dout = obj.dout
         reference = obj.analytic()
         if hygiene:
             report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2]), strict))

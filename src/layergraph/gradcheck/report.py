@@ -284,3 +284,21 @@ class GradCheckError(AssertionError):
         self.report = report
         self.reproduce = report.reproduce
         super().__init__(f"{str(report)}\nreproduce with: {self.reproduce}")
+
+    def save(self, path):
+        """Write the failing case (architecture and state of the layer, inputs, targets, ``dout``, seed, mode and
+        every option) to *path*, an ``.npz`` without pickled objects; rerun it with
+        ``layergraph.gradcheck.replay(path, custom_objects=...)``. Returns the path.
+
+        Raises
+        ------
+        ValueError
+            When the report carries no case (built by hand) or the layer's architecture cannot be described.
+        """
+        from .replay import save_case
+
+        case = getattr(self.report, "case", None)
+        if case is None:
+            raise ValueError("GradCheckError.save: the report carries no case to save (it was not produced by "
+                             "layergraph.gradcheck)")
+        return save_case(path, case)
