@@ -17,6 +17,8 @@ from .inputs import SINGLE
 
 MAX_ROWS = 2048
 """Rows per stacked downstream run."""
+MIN_ELEMENTS = 1
+"""Fewer elements than this are evaluated one by one (setting up a stacked run costs a few evaluations)."""
 _RULES = {}
 
 
@@ -162,6 +164,8 @@ def param_phis(obj, name, value, flat, steps, offsets):
     Returns ``(phi, scale, changes)`` each of shape ``(len(flat), len(offsets))`` (see
     :func:`~.numeric.evaluate`).
     """
+    if 0 < len(flat) < MIN_ELEMENTS:
+        return None
     found = _plan_for(obj, name)
     if found is None:
         return None
