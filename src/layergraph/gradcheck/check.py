@@ -27,7 +27,9 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
     """Compare a layer's analytic gradients (input and every parameter) with numerical ones.
 
     Works on any object following the layer protocol (``forward(x, train)``, ``backward(dout)``, ``params``,
-    ``grads``), on loss layers (``forward(x, t)``) and on containers with a loss layer.
+    ``grads``), on loss layers (``forward(x, t)``), on containers with a loss layer or several losses, on layers
+    with several inputs or outputs, and on layers carrying state across calls (``get_state``/``set_state``,
+    restored before every evaluation).
 
     For a plain layer the checked scalar is ``sum(forward(x) * R)`` for a fixed standard-normal ``R`` (never
     all-ones), so backward receives ``dout = R``; for a loss layer, or a container with a loss and ``t`` given, it
@@ -39,10 +41,12 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
     ----------
     layer : Layer
         The layer, loss layer or container to check. Never modified.
-    x : array_like, shape (N, ...)
-        Input batch.
-    t : array_like, optional
-        Targets, for loss layers and containers with a loss.
+    x : array_like (N, ...), list/tuple of arrays, or dict str -> array
+        Input batch; a list for merge layers (inputs named ``"x[0]"``, ``"x[1]"``, ...), a dict for containers
+        with named inputs (named by key). Every floating input is checked.
+    t : array_like or dict, optional
+        Targets, for loss layers and containers with a loss; a dict by output name for a container with several
+        losses (``losses`` dict and optional ``loss_weights``).
     mode : {"auto", "full", "sampled", "directional"}
         ``full``: every element of every tensor. ``sampled``: *samples* elements per tensor, always including the
         largest-magnitude, largest and smallest analytic gradients. ``directional``: one derivative along a random
@@ -67,13 +71,22 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
         ``float64`` (default) runs the numeric pass on a float64 copy; ``native`` keeps the layer's own dtype
         (float32 or float64) with that dtype's default tolerances.
     hygiene : bool
-        Also check that backward is deterministic, repeatable and linear in ``dout``.
+        Also run the protocol checks: backward deterministic, repeatable, independent of earlier calls (history)
+        and linear in ``dout``; ``grads`` keys match ``params``; no unregistered array attribute the output
+        depends on; no identically zero gradient of a parameter the output depends on.
+    strict : bool
+        An unregistered parameter (a floating array attribute in neither ``params`` nor ``buffers`` that changes
+        the output) fails the check (default); with False it is only reported.
+    workers : int, optional
+        Worker processes for the element-wise evaluations of large tensors (forked; the report does not depend
+        on the number).
 
     Returns
     -------
     GradCheckReport
         ``ok``, per tensor max abs/rel error, worst index with analytic and numeric values, error estimate, kinks
-        skipped, evaluations; ``str(report)`` is a table. :class:`GradCheckReports` for ``train="both"``.
+        checked/skipped/failed, evaluations, the code paths run (``paths``); ``str(report)`` is a table.
+        :class:`GradCheckReports` for ``train="both"``.
 
     Raises
     ------
