@@ -216,7 +216,7 @@ def test_save_and_replay_reproduce_the_failure(tmp_path):
         assert "architecture" in data.files and "dout" in data.files
     again = lg.gradcheck.replay(path, custom_objects={"SavedBroken": SavedBroken})
     first = info.value.report
-    assert not again.ok and again.mode == "full" and again.seed == 3
+    assert not again.ok and again.mode == "full" and again.seed == 3 and again.layer == first.layer
     assert again.tensors["w"].worst_index == first.tensors["w"].worst_index
     assert again.tensors["w"].analytic == first.tensors["w"].analytic
     assert again.tensors["w"].numeric == first.tensors["w"].numeric

@@ -297,3 +297,8 @@ def test_carried_state_is_restored_at_the_end_on_the_working_copy():
     assert not np.array_equal(layer.h, h0)
     obj.snapshot.restore()
     assert np.array_equal(layer.h, h0)
+
+
+def test_a_nested_list_of_numbers_is_one_input():
+    report = lg.gradcheck(lg.Tanh(), [[0.1, -0.2], [0.3, 0.4]])
+    assert report.ok and list(report.tensors) == ["x"]

@@ -57,6 +57,7 @@ def save_case(path, case):
         raise ValueError(f"GradCheckError.save: cannot describe the architecture of "
                          f"{type(layer).__name__}: {err}") from err
     arrays = {"format": np.array(FORMAT), "architecture": np.array(json.dumps(desc)), "wrap": np.array(how),
+              "name": np.array(str(getattr(layer, "name", type(layer).__name__))),
               "options": np.array(json.dumps(options))}
     for key, value in net.state_dict().items():
         arrays[f"state/{key}"] = np.asarray(value)
@@ -119,6 +120,10 @@ def load_case(path, custom_objects=None):
         x, t = _get(data, "x"), _get(data, "t")
         options = json.loads(str(data["options"]))
         layer = _unwrap(net, str(data["wrap"]))
+        if "name" in data.files and layer is not net:
+            from ..layers.composite import set_qualname
+
+            set_qualname(layer, str(data["name"]))
     return layer, x, t, options
 
 
