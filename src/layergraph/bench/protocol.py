@@ -118,13 +118,20 @@ def trial_score(records, metric: Metric) -> tuple:
     return (bad, score, loss, trial)
 
 
+def recorded_metric(record: dict) -> Metric:
+    """The headline metric named in a record (``accuracy`` for records without one), for ranking only."""
+    m = record.get("metric") or {"name": "accuracy", "higher_is_better": True}
+    fn = None if m["name"] in ("accuracy", "loss", "mse") else _unused_fn
+    return Metric(m["name"], fn, higher_is_better=bool(m["higher_is_better"]), target=None)
+
+
+def _unused_fn(y, t):  # a stand-in: ranking reads recorded values and never calls the metric
+    raise RuntimeError("recorded_metric: this metric is only used to rank recorded values")
+
+
 def selection_key(record: dict, metric: Metric | None = None) -> tuple:
     """Sort key of a single tuning record (see :func:`trial_score`)."""
-    if metric is None:
-        m = (record.get("metric") or {"name": "accuracy", "higher_is_better": True})
-        metric = Metric(m["name"], (lambda y, t: 0.0) if m["name"] not in ("accuracy", "loss", "mse") else None,
-                        higher_is_better=m["higher_is_better"], target=None)
-    return trial_score([record], metric)
+    return trial_score([record], metric or recorded_metric(record))
 
 
 def select_best(records, metric: Metric | None = None) -> dict:
@@ -147,7 +154,7 @@ def select_best(records, metric: Metric | None = None) -> dict:
     if not records:
         raise ValueError("select_best: no tuning records to select from")
     if metric is None:
-        metric = get_problem(records[0]["problem"]["name"]).metric
+        metric = recorded_metric(records[0])
     by_trial: dict = {}
     for r in records:
         by_trial.setdefault(r.get("trial"), []).append(r)
