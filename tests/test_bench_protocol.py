@@ -114,8 +114,8 @@ def test_train_run_record_is_consistent_and_seeded():
     c = train_run(seed=2, problem="logreg", optimizer="SGD", hyperparameters={"lr": 0.1}, epochs=3)
     h, cv = a["history"], a["curve"]
     assert h["epoch"] == [1, 2, 3] and h["step"] == [36, 72, 108] and a["steps"] == 108  # ceil(1150 / 32) = 36
-    assert a["eval_every"] == 5 and cv["step"] == list(range(5, 108, 5)) + [108]  # about 20 evaluations
-    assert cv["epoch"][-1] == 3.0 and cv["epoch"][0] == pytest.approx(5 / 36)
+    assert a["eval_every"] == 5 and cv["step"] == [0] + list(range(5, 108, 5)) + [108]  # about 20 evaluations
+    assert cv["epoch"][-1] == 3.0 and cv["epoch"][1] == pytest.approx(5 / 36)
     assert a["data_sizes"] == {"train": 1150, "val": 287, "test": 360}
     assert cv["val_accuracy"] == b["curve"]["val_accuracy"] and h["train_loss"] == b["history"]["train_loss"]
     assert h["train_loss"] != c["history"]["train_loss"]

@@ -18,7 +18,8 @@ import sys
 import threading
 from pathlib import Path
 
-__all__ = ["load_plugins", "load_entry_points", "ENTRY_POINT_GROUP", "loaded_plugins"]
+__all__ = ["load_plugins", "load_entry_points", "ENTRY_POINT_GROUP", "loaded_plugins", "normalize_plugin",
+           "is_path"]
 
 #: The entry-point group scanned by :func:`load_entry_points`.
 ENTRY_POINT_GROUP = "layergraph.bench"
@@ -33,11 +34,24 @@ def _module_name_for_path(path: Path) -> str:
     return f"layergraph_plugin_{path.stem}_{digest}"
 
 
+def is_path(spec: str) -> bool:
+    """True when a plugin specification is a file path rather than a dotted module name."""
+    return spec.endswith(".py") or "/" in spec or "\\" in spec
+
+
+def normalize_plugin(spec: str) -> str:
+    """A plugin specification workers can use anywhere: file paths made absolute, module names unchanged."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"plugin: expected a dotted module name or a path to a .py file, got {spec!r}")
+    spec = spec.strip()
+    return str(Path(spec).expanduser().resolve()) if is_path(spec) else spec
+
+
 def _import_one(spec: str):
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"plugin: expected a dotted module name or a path to a .py file, got {spec!r}")
     spec = spec.strip()
-    if spec.endswith(".py") or "/" in spec or "\\" in spec:
+    if is_path(spec):
         path = Path(spec).expanduser().resolve()
         if not path.is_file():
             raise FileNotFoundError(f"plugin {spec!r}: no such file {str(path)!r}")

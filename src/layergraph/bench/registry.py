@@ -173,3 +173,43 @@ def _builtins() -> None:
         OPTIMIZER_FACTORIES.setdefault(name, cls)
         if name in BUILTIN_SPACES:
             SEARCH_SPACES.setdefault(name, dict(BUILTIN_SPACES[name]))
+
+
+class OptimizerFactory:
+    """A picklable ``factory()`` of a registered optimizer with fixed arguments.
+
+    Calling it imports ``plugins`` (on a worker) and builds ``name`` with ``kwargs``; it pickles by name, so it
+    works for optimizers defined in plugin files that a worker can only import by path.
+    """
+
+    def __init__(self, name: str, kwargs: dict | None = None, plugins=()):
+        self.name, self.kwargs, self.plugins = name, dict(kwargs or {}), tuple(plugins)
+
+    def __call__(self):
+        from .plugins import load_plugins
+
+        load_plugins(self.plugins)
+        return resolve_optimizer(self.name)[1](**self.kwargs)
+
+    @property
+    def keywords(self) -> dict:
+        """The fixed arguments (as ``functools.partial.keywords``)."""
+        return self.kwargs
+
+    def describe(self) -> dict:
+        return {"optimizer": self.name, "kwargs": self.kwargs}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"OptimizerFactory({self.name}: {args})"
+
+
+def nonzero_default(factory, arg: str) -> bool:
+    """True when ``factory`` takes keyword ``arg`` with a non-zero default (e.g. AdamW's ``weight_decay``)."""
+    import inspect
+
+    try:
+        param = inspect.signature(factory).parameters.get(arg)
+    except (TypeError, ValueError):
+        return False
+    return param is not None and param.default not in (inspect.Parameter.empty, None, 0, 0.0)

@@ -177,7 +177,7 @@ def profile_costs(records, key: str = "steps_to_target_interp") -> dict:
             for o in opts:
                 r = by_seed[o][seed]
                 v = r.get(key, r.get("steps_to_target"))
-                costs[o].append(math.inf if v is None else max(float(v), 1e-9))
+                costs[o].append(math.inf if v is None else max(float(v), 1.0))  # at least one step
     return costs
 
 
@@ -334,10 +334,17 @@ def write_report(results_dir, *, plots: bool = True, baseline: str | None = None
     Returns
     -------
     dict
-        ``{"csv": Path, "report": Path, "plots": [Path, ...], "plot_error": str or None}``.
+        ``{"csv": Path, "report": Path, "plots": [Path, ...], "plot_error": str or None,
+        "baseline_records": [...]}``.
     """
     d = Path(results_dir)
-    records = load_runs(d) + list(extra_records)
+    records = load_runs(d)
+    extra_records = list(extra_records)
+    from .baselines import MARKER, load_baselines
+
+    if (d / MARKER).is_file() and not extra_records:  # a sweep compared with the stored baselines
+        extra_records = load_baselines({r["problem"]["name"] for r in records}, {r["optimizer"] for r in records})
+    records = records + extra_records
     protocol = None
     if (d / "protocol.json").is_file():
         protocol = json.loads((d / "protocol.json").read_text(encoding="utf-8"))
@@ -365,4 +372,4 @@ def write_report(results_dir, *, plots: bool = True, baseline: str | None = None
                 error = str(exc)
     md = d / "report.md"
     md.write_text(markdown_report(records, protocol, links, baseline=baseline) + "\n", encoding="utf-8")
-    return {"csv": csv_path, "report": md, "plots": pngs, "plot_error": error}
+    return {"csv": csv_path, "report": md, "plots": pngs, "plot_error": error, "baseline_records": extra_records}

@@ -40,6 +40,9 @@ def default_eval_every(total_steps: int) -> int:
 class StepEvaluator(Callback):
     """Applies the learning-rate schedule, times the training steps and evaluates every ``every`` steps.
 
+    The validation set is evaluated before the first step (step 0), after every ``every`` steps and after
+    the last step.
+
     Attributes
     ----------
     curve : dict
@@ -53,6 +56,9 @@ class StepEvaluator(Callback):
         self.total, self._t0 = 0.0, 0.0
         self.epoch_seconds = []
         self.curve = {"step": [], "seconds": [], **{f"val_{m.name}": [] for m in metrics}}
+
+    def on_train_begin(self, logs=None):
+        self.evaluate(self.trainer.step)  # the starting point, so a target met early is interpolated from it
 
     def on_batch_begin(self, batch, logs=None):
         if self.schedule is not None:
@@ -82,8 +88,8 @@ def time_to_target(values, steps, seconds, metric):
     """First evaluation meeting ``metric``'s target: ``(steps, seconds, interpolated steps)``.
 
     The interpolated step is where the straight line between the previous evaluation and this one crosses the
-    target (the step itself for the first evaluation); it refines ties between runs that reach the target at
-    the same evaluation.  ``(None, None, None)`` when no evaluation reaches the target.
+    target (the step itself when the first evaluation already meets it); it refines ties between runs that
+    reach the target at the same evaluation.  ``(None, None, None)`` when no evaluation reaches the target.
     """
     prev_v, prev_k = None, 0
     for v, k, s in zip(values, steps, seconds):

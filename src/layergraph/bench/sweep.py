@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import json
 
-from .plugins import load_plugins
+from .plugins import load_plugins, normalize_plugin
 from .problems import get_problem
 from .protocol import (METHODS, TUNE_SEED, check_seed_ranges, final_tasks, search_space, select_best,
                        tuning_tasks)
@@ -80,7 +80,7 @@ class SweepConfig:
     def __post_init__(self):
         if isinstance(self.plugins, str):
             object.__setattr__(self, "plugins", (self.plugins,))
-        object.__setattr__(self, "plugins", tuple(self.plugins))
+        object.__setattr__(self, "plugins", tuple(normalize_plugin(p) for p in self.plugins))
         load_plugins(self.plugins)
         if not self.problems:
             raise ValueError("SweepConfig: problems is empty; expected at least one problem name")
