@@ -30,8 +30,21 @@ _ENTRY_POINTS_DONE: list = []
 
 
 def _module_name_for_path(path: Path) -> str:
+    """The file's stem (so ``my_opt.py`` and ``--plugin my_opt`` are one module), unless another module of that
+    name is already imported; then a name made unique by a hash of the path."""
+    stem = path.stem
+    known = sys.modules.get(stem)
+    if stem.isidentifier() and (known is None or _same_file(getattr(known, "__file__", None), path)):
+        return stem
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
-    return f"layergraph_plugin_{path.stem}_{digest}"
+    return f"layergraph_plugin_{stem}_{digest}"
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return a is not None and Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def is_path(spec: str) -> bool:
@@ -56,7 +69,7 @@ def _import_one(spec: str):
         if not path.is_file():
             raise FileNotFoundError(f"plugin {spec!r}: no such file {str(path)!r}")
         name = _module_name_for_path(path)
-        if name in sys.modules:
+        if name in sys.modules and _same_file(getattr(sys.modules[name], "__file__", None), path):
             return sys.modules[name]
         module_spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(module_spec)
