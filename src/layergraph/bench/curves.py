@@ -57,6 +57,9 @@ def _epoch_ticks(ax, batches, max_step):
 def plot_curves(runs_by_optimizer: dict, path, *, title: str | None = None) -> Path:
     """Validation headline metric against steps, mean and 95% t-band over the seeds, integer epoch ticks.
 
+    For a positive lower-is-better metric (a loss, an error) the curve is the geometric mean and the band the
+    t-interval of the log values, drawn on a log axis, so the band stays above zero.
+
     Parameters
     ----------
     runs_by_optimizer : dict optimizer -> list of run records
@@ -83,10 +86,15 @@ def plot_curves(runs_by_optimizer: dict, path, *, title: str | None = None) -> P
         n = min(len(r["curve"]["step"]) for r in full)
         steps = np.asarray(full[0]["curve"]["step"][:n])
         curves = np.array([[np.nan if v is None else v for v in r["curve"][key][:n]] for r in full])
-        mean, half = mean_ci_curves(curves) if len(full) >= 2 else (curves[0], np.zeros(n))
-        ax.plot(steps, mean, lw=1.4, markersize=4, markevery=max(1, n // 10), label=f"{opt} ({len(full)})",
+        log = not metric["higher_is_better"] and bool(np.all(curves > 0))  # errors: geometric mean, log band
+        vals = np.log(curves) if log else curves
+        mean, half = mean_ci_curves(vals) if len(full) >= 2 else (vals[0], np.zeros(n))
+        lo, mid, hi = mean - half, mean, mean + half
+        if log:
+            lo, mid, hi = np.exp(lo), np.exp(mid), np.exp(hi)
+        ax.plot(steps, mid, lw=1.4, markersize=4, markevery=max(1, n // 10), label=f"{opt} ({len(full)})",
                 **style)
-        ax.fill_between(steps, mean - half, mean + half, color=style["color"], alpha=0.15, lw=0)
+        ax.fill_between(steps, lo, hi, color=style["color"], alpha=0.15, lw=0)
         batches, top = full[0].get("batches_per_epoch") or 1, max(top, int(steps[-1]))
     if metric is not None:
         if metric.get("target") is not None:
@@ -162,9 +170,10 @@ def plot_profile(costs: dict, path, *, xlabel: str = "tau (ratio to the fastest,
     xs = np.append(taus, max(top, 2.0))
     for style, (name, r) in zip(line_styles(len(rho)), rho.items()):
         ys = np.append(r, r[-1])
-        ax.step(xs, ys, where="post", label=name, lw=1.4, linestyle=style["linestyle"], color=style["color"])
+        ax.step(xs, ys, where="post", lw=1.4, linestyle=style["linestyle"], color=style["color"])
         every = max(1, len(xs) // 8)
         ax.plot(xs[::every], ys[::every], ls="none", marker=style["marker"], color=style["color"], markersize=5)
+        ax.plot([], [], label=name, lw=1.4, markersize=5, **style)  # legend entry with line style and marker
     ax.set_xscale("log", base=2)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(xlabel)
