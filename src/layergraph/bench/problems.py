@@ -266,8 +266,14 @@ def _builtin_problems():
     )
 
 
+def _all_builtin():
+    from .sequence_problems import sequence_problems
+
+    return (*_builtin_problems(), *sequence_problems())
+
+
 #: Every registered problem by name (built-ins first); add with :func:`layergraph.bench.register_problem`.
-PROBLEMS: dict[str, Problem] = {p.name: p for p in _builtin_problems()}
+PROBLEMS: dict[str, Problem] = {p.name: p for p in _all_builtin()}
 
 
 def problem_names() -> list[str]:
