@@ -61,7 +61,7 @@ class SoftmaxWithLoss(Loss):
         self._cache = None
 
     def forward(self, x, t):
-        x = _as_logits(self, x, _ANY_RANK[1:], "(N, ..., C) logits")
+        x = _as_logits(self, x, _ANY_RANK[1:], "(N, C) logits or (N, ..., C)")
         shape, c = x.shape, x.shape[-1]
         x = x.reshape(-1, c)
         m = x.shape[0]
@@ -84,9 +84,13 @@ class SoftmaxWithLoss(Loss):
             self._cache = (p, (rows, cols, keep, count), shape)
         else:
             if t.shape != shape:
+                if t.ndim == 1 and len(shape) == 2:
+                    raise ShapeError(f"{describe(self)}: argument 't' has {t.shape[0]} labels, expected N = "
+                                     f"{shape[0]} (x has {shape[0]} rows)")
+                lay = {2: "(N, C)", 3: "(N, T, C)"}.get(len(shape), "(N, ..., C)")
                 raise ShapeError(
-                    f"{describe(self)}: argument 't' must be labels {shape_str(shape[:-1])} or one-hot / "
-                    f"probability rows {shape_str(shape)}, got shape {shape_str(t.shape)}")
+                    f"{describe(self)}: argument 't' must be labels {lay[:-4]}) = {shape_str(shape[:-1])} or "
+                    f"one-hot / probability rows {lay} = {shape_str(shape)}, got shape {shape_str(t.shape)}")
             t = t.reshape(-1, c).astype(x.dtype, copy=False)
             _check_no_nan(self, t)
             if t.size and np.min(t) < 0:
@@ -142,8 +146,9 @@ def _check_labels(layer, t, c):
     ignore = getattr(layer, "ignore_index", None)
     counted = t if ignore is None else t[t != ignore]
     if counted.size and (counted.min() < 0 or counted.max() >= c):
-        raise ValueError(f"{describe(layer)}: argument 't' has labels from {counted.min()} to {counted.max()}, "
-                         f"outside [0, {c}) for {c} classes")
+        lo, hi = counted.min(), counted.max()
+        raise ValueError(f"{describe(layer)}: argument 't' has label {lo if lo < 0 else hi} out of range [0, {c}) "
+                         f"for {c} classes (labels span min {lo} to max {hi})")
     return t
 
 
