@@ -79,3 +79,23 @@ def test_friedman_regression_targets_are_float_columns():
     assert d.t_train.shape == (800, 1) and d.t_train.dtype == np.float32 and d.sizes()["test"] == 1000
     assert get_problem("friedman-regression").metric.name == "mse"
     assert not get_problem("friedman-regression").metric.higher_is_better
+
+
+def test_recurrent_problems_when_the_lstm_exists():
+    import layergraph.layers as L
+
+    if not hasattr(L, "LSTM"):
+        pytest.skip("recurrent layers not available")
+    from layergraph.bench.sequence_problems import adding_data
+
+    d = adding_data()
+    assert d.x_train.shape == (2000, 20, 2) and d.t_train.shape == (2000, 1)
+    marks = d.x_train[..., 1]
+    assert np.all(marks.sum(axis=1) == 2) and np.all(marks[:, :10].sum(axis=1) == 1)
+    assert np.allclose(d.t_train[:, 0], (d.x_train[..., 0] * marks).sum(axis=1), atol=1e-6)
+    p = get_problem("adding-problem")
+    assert p.metric.name == "mse" and not p.metric.higher_is_better
+    assert p.build(0).forward(d.x_val[:3], train=False).shape == (3, 1)
+    q = get_problem("sequential-digits")
+    dq = q.load(None)
+    assert dq.x_train.shape[1:] == (8, 8) and q.build(1).forward(dq.x_val[:4], train=False).shape == (4, 10)
