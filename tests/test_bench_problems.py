@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from layergraph.bench import PROBLEMS, get_problem
+from layergraph.bench import get_problem
 from layergraph.bench.problems import small_cnn
 from layergraph.data import load_digits
 

@@ -2,7 +2,6 @@
 
 import math
 
-import pytest
 
 from layergraph.bench import SequentialExecutor
 from layergraph.bench.function_sweep import function_tasks, run_function_sweep

@@ -44,7 +44,7 @@ def test_tutorial_runs_as_written_with_identical_records(tmp_path, monkeypatch, 
     from layergraph.cli import main
 
     pytest.importorskip("distributed")
-    (tmp_path / "my_opt.py").write_text(tutorial_block("tutorial-plugin: my_opt.py", "python fragment"))
+    (tmp_path / "my_opt.py").write_text(tutorial_block("tutorial-plugin: my_opt.py", "python"))
     port = str(free_port())
     commands = [c.replace("8786", port) for c in tutorial_block("tutorial-commands", "bash").strip().splitlines()]
     assert [c.split()[:2] for c in commands] == [["layergraph", "bench"]] * 2 + [["dask", "scheduler"],
