@@ -67,3 +67,19 @@ def test_final_seeds_may_not_meet_the_tuning_seeds():
     with pytest.raises(ValueError, match="overlap"):
         SweepConfig(problems=("logreg",), optimizers=("sgd",), budget=2, seeds=4, tune_seed=3, tune_seeds=3)
     SweepConfig(problems=("logreg",), optimizers=("sgd",), budget=2, seeds=5, seed_base=9995)  # 9995..9999: fine
+
+
+def test_report_prints_categorical_hyperparameters(tmp_path):
+    import json
+
+    from layergraph.bench import write_report
+
+    cfg = SweepConfig(problems=("logreg",), optimizers=("sgd",), budget=1, seeds=2, epochs=1)
+    with SequentialExecutor() as ex:
+        run_sweep(cfg, ex, tmp_path)
+    for p in (tmp_path / "runs").glob("*.json"):  # a schedule chosen by name, as a categorical search gives
+        rec = json.loads(p.read_text())
+        rec["hyperparameters"]["schedule"] = "warmup_cosine"
+        p.write_text(json.dumps(rec))
+    text = write_report(tmp_path, plots=False)["report"].read_text()
+    assert "schedule=warmup_cosine" in text
