@@ -131,3 +131,12 @@ def test_train_run_records_divergence():
     assert r["diverged"] and r["diverged_at_step"] >= 1
     assert r["final"]["test_accuracy"] is None
     assert r["history"]["epoch"] == [] and r["steps"] == 0 and r["steps_to_target"] is None
+
+
+def test_tune_seeds_run_every_trial_on_each_tuning_seed():
+    tasks = tuning_tasks("logreg", "sgd", 2, tune_seeds=3)
+    assert [(t.kwargs["trial"], t.seed) for t in tasks] == [(0, 10000), (0, 10001), (0, 10002), (1, 10000),
+                                                             (1, 10001), (1, 10002)]
+    assert len({t.id for t in tasks}) == 6
+    cfg = SweepConfig(problems=("logreg",), optimizers=("sgd",), budget=2, seeds=3, tune_seeds=3)
+    assert cfg.n_runs == 2 * 3 + 3 and cfg.tune_seed_list == [10000, 10001, 10002]
