@@ -19,6 +19,7 @@ def slow_task(*, seed, log):
     return {"value": seed}
 
 
+@pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")  # another cluster on this machine
 def test_killed_dask_worker_recomputes_no_finished_run(tmp_path):
     distributed = pytest.importorskip("distributed")
     cloudpickle = pytest.importorskip("cloudpickle")
