@@ -78,3 +78,17 @@ def test_console_entry_point_runs_bench_in_a_subprocess(tmp_path):
     assert proc.returncode == 0, proc.stderr
     recs = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
     assert len(recs) == 8 and {r["problem"]["name"] for r in recs} == {"logreg"}
+
+
+def test_quick_duration_is_quoted_the_same_in_help_readme_and_docs(capsys):
+    from pathlib import Path
+
+    from layergraph.cli.bench_cmd import QUICK_DURATION
+
+    root = Path(__file__).resolve().parents[1]
+    assert f"`layergraph bench run --quick` ({QUICK_DURATION})" in (root / "README.md").read_text()
+    assert f"layergraph bench run --quick                       # {QUICK_DURATION}" in (
+        root / "docs" / "benchmarking.md").read_text()
+    with pytest.raises(SystemExit):
+        main(["bench", "run", "--help"])
+    assert QUICK_DURATION in " ".join(capsys.readouterr().out.split())

@@ -96,7 +96,7 @@ def test_report_files_and_ci_match_the_records(sequential):
     assert len(rows) == 8
     text = files["report"].read_text(encoding="utf-8")
     for opt in ("SGD", "Adam"):
-        accs = [float(r["test_accuracy"]) for r in rows if r["optimizer"] == opt and r["phase"] == "final"]
+        accs = [float(r["test_metric"]) for r in rows if r["optimizer"] == opt and r["phase"] == "final"]
         mean, half = mean_ci(accs)
         assert f"{mean:.4f} ± {half:.4f}" in text
     assert "Performance profile" in text and "| SGD" in text
@@ -106,7 +106,7 @@ def test_report_plots_are_png_files(sequential):
     pytest.importorskip("matplotlib")
     out, _ = sequential
     files = write_report(out, plots=True)
-    assert {p.name for p in files["plots"]} == {"curves-logreg.png", "profile.png"}
+    assert {p.name for p in files["plots"]} == {"curves-logreg.png", "sensitivity-logreg.png", "profile.png"}
     for p in files["plots"]:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -10,8 +10,12 @@ from .executors import (BLAS_THREAD_VARS, DaskExecutor, LocalProcessPool, Sequen
                         make_executor, process_executor)
 from .functions import (FUNCTIONS, Beale, Bowl, Himmelblau, IllConditionedQuadratic, Noisy, Objective, Rastrigin,
                         Rosenbrock, function_names, get_function)
+from .metrics import Metric
+from .plugins import ENTRY_POINT_GROUP, load_plugins
 from .problems import PROBLEMS, Problem, ProblemData, get_problem, problem_names
-from .protocol import SEARCH_SPACES, LogUniform, OneMinusLogUniform, select_best, selection_key, tuning_trials
+from .protocol import SEARCH_SPACES, select_best, selection_key, tuning_trials
+from .registry import get_optimizer, optimizer_names, register_optimizer, register_problem, unregister
+from .space import Choice, IntUniform, LogUniform, OneMinusLogUniform, Uniform, sample_space
 from .records import environment, jsonable, read_records, strip_timings, write_json_atomic
 from .report import load_runs, markdown_report, summarize, write_csv, write_report
 from .runs import train_run
@@ -22,6 +26,8 @@ from .tasks import RunSummary, Task, TaskError, execute_task, record_path, run_a
 from .trajectory import Trajectory, optimizer_label, run_trajectory, trajectory_table, trajectory_task
 
 __all__ = [
+    "register_optimizer", "register_problem", "unregister", "optimizer_names", "get_optimizer", "Metric",
+    "load_plugins", "ENTRY_POINT_GROUP", "Uniform", "IntUniform", "Choice", "sample_space",
     "Objective", "Bowl", "Rosenbrock", "Beale", "Rastrigin", "Himmelblau", "IllConditionedQuadratic", "Noisy",
     "FUNCTIONS", "function_names", "get_function",
     "Trajectory", "run_trajectory", "trajectory_table", "trajectory_task", "optimizer_label", "format_table",

@@ -161,8 +161,12 @@ def process_executor(jobs: int | None = None, mp_context: str = "spawn", blas_th
 class DaskExecutor(cf.Executor):
     """A ``concurrent.futures`` view of a Dask client that owns the client (and cluster).
 
-    ``submit`` goes through ``client.get_executor(pure=False)``; ``shutdown``
-    closes the executor, the client and, if it was started here, the local cluster.
+    ``submit`` sends the call with ``client.submit(..., pure=False)`` and returns a
+    ``concurrent.futures.Future``.  As soon as a call finishes its result is copied
+    into that future and the Dask future is released, so the worker forgets the
+    result at once: a worker lost later costs no finished run (the scheduler would
+    otherwise recompute every result still held on it).  ``shutdown`` cancels what
+    is pending and closes the client and, if it was started here, the local cluster.
     Use as a context manager.  Dask's nannies start their workers with
     ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` and ``OPENBLAS_NUM_THREADS`` set to 1
     (the ``distributed.nanny.pre-spawn-environ`` setting), so a worker with one
@@ -172,14 +176,67 @@ class DaskExecutor(cf.Executor):
     def __init__(self, client, cluster=None):
         self.client = client
         self.cluster = cluster
-        self._inner = client.get_executor(pure=False)
+        self._pending: dict = {}
+        self._lock = threading.Lock()
+        self._shutdown = False
+
+    @property
+    def pending(self) -> int:
+        """Calls submitted whose result has not arrived yet (each holds one Dask future)."""
+        with self._lock:
+            return len(self._pending)
 
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
-        return self._inner.submit(fn, *args, **kwargs)
+        if self._shutdown:
+            raise RuntimeError("DaskExecutor: cannot submit after shutdown")
+        dfut = self.client.submit(fn, *args, pure=False, **kwargs)
+        out: cf.Future = cf.Future()
+        with self._lock:
+            self._pending[id(out)] = dfut
+
+        def transfer(f):
+            try:
+                result = f.result()
+            except cf.CancelledError:
+                if out.cancel():
+                    out.set_running_or_notify_cancel()
+            except BaseException as exc:  # the call raised on the worker (or the worker was lost for good)
+                if not out.done():
+                    out.set_exception(exc)
+            else:
+                if not out.done():
+                    out.set_result(result)
+            finally:
+                with self._lock:
+                    self._pending.pop(id(out), None)
+                f.release()
+
+        def cancel_remote(c):
+            if c.cancelled():
+                with self._lock:
+                    d = self._pending.pop(id(c), None)
+                if d is not None:
+                    d.cancel()
+
+        out.add_done_callback(cancel_remote)
+        dfut.add_done_callback(transfer)
+        return out
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._shutdown:
+            return
+        self._shutdown = True
         try:
-            self._inner.shutdown(wait=wait and not cancel_futures)
+            with self._lock:
+                pending = list(self._pending.values())
+                self._pending.clear()
+            if pending:
+                if wait and not cancel_futures:
+                    from distributed import wait as dask_wait
+
+                    dask_wait(pending)
+                else:
+                    self.client.cancel(pending)
         finally:
             self.client.close()
             if self.cluster is not None:

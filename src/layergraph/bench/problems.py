@@ -6,17 +6,21 @@ per-epoch curves) and ``test`` (the reported final numbers).  The splits are fix
 (they never depend on the run's seed); the seed of a run decides the initial
 weights and the order of the mini-batches, and nothing else.
 
-=============  ========================================  ====================  =====  ======  ======
-name           data (train / val / test)                 network               batch  epochs  target
-=============  ========================================  ====================  =====  ======  ======
-digits-mlp     shipped 8x8 digits: 1,150 / 287 / 360     64-64-64-10 ReLU         32      20    0.95
-logreg         shipped 8x8 digits: 1,150 / 287 / 360     64-10 softmax            32      20    0.93
-spiral-mlp     3-arm spiral: 602 / 200 / 200             2-64-64-3 ReLU           32      40    0.90
-mnist-mlp      MNIST t10k split: 6,400 / 1,600 / 2,000   784-100-10 ReLU          64      10    0.93
-mnist-cnn      MNIST t10k split: 6,400 / 1,600 / 2,000   conv 8@5x5, pool, fc     64       5    0.95
-=============  ========================================  ====================  =====  ======  ======
+==================  =======================================  =====================  =====  ======  ================
+name                data (train / val / test)                network                batch  epochs  headline metric
+==================  =======================================  =====================  =====  ======  ================
+digits-mlp          shipped 8x8 digits: 1,150 / 287 / 360    64-64-64-10 ReLU          32      20  accuracy >= 0.95
+logreg              shipped 8x8 digits: 1,150 / 287 / 360    64-10 softmax             32      20  accuracy >= 0.93
+spiral-mlp          3-arm spiral: 602 / 200 / 200            2-64-64-3 ReLU            32      40  accuracy >= 0.90
+friedman-regression Friedman #1: 800 / 200 / 1,000            10-64-64-1 ReLU, MSE      32      20  mse <= 0.12
+quadratic-deep      N(0, I) samples: 1,000 / 500 / 1,000      DeepOBS noisy quadratic  128      50  loss <= 260
+mnist-mlp           MNIST t10k split: 6,400 / 1,600 / 2,000  784-100-10 ReLU           64      10  accuracy >= 0.93
+mnist-cnn           MNIST t10k split: 6,400 / 1,600 / 2,000  conv 8@5x5, pool, fc      64       5  accuracy >= 0.95
+==================  =======================================  =====================  =====  ======  ================
 
-The target is the validation accuracy used for time-to-target.  The MNIST
+The headline metric (a :class:`~layergraph.bench.metrics.Metric`) is used for
+selection on validation, for time to target (its target on validation) and in the
+reports; every problem also records its loss.  The MNIST
 problems read the ``t10k`` files (see :func:`layergraph.data.load_mnist_test_split`);
 their 8,000 training images are split 6,400 / 1,600 into train and val and the
 2,000 others are the test set.
@@ -32,6 +36,7 @@ import numpy as np
 
 from .. import layers as L
 from ..network import Sequential
+from .metrics import Metric
 
 __all__ = ["Problem", "ProblemData", "PROBLEMS", "get_problem", "problem_names", "SPLIT_SEED"]
 
@@ -41,7 +46,8 @@ SPLIT_SEED = 0
 
 @dataclass(frozen=True)
 class ProblemData:
-    """The arrays of one problem; ``x_*`` float32 ``(N, ...)``, ``t_*`` int64 ``(N,)`` labels."""
+    """The arrays of one problem: inputs ``x_*`` ``(N, ...)`` and targets ``t_*`` ``(N, ...)`` of any shape and dtype
+    (int64 labels for classification, float32 values for regression)."""
 
     x_train: np.ndarray
     t_train: np.ndarray
@@ -70,8 +76,10 @@ class Problem:
     batch_size : int
     epochs : int
         The training budget of every run.
-    target : float
-        Validation accuracy that defines "reached the target" for time-to-target.
+    metric : Metric
+        The headline metric: its direction and target drive selection, time to target and the reports.
+    metrics : tuple of Metric
+        Further metrics recorded in every run.
     needs_mnist : bool
         True when the data are the MNIST files (not shipped).
     """
@@ -82,13 +90,48 @@ class Problem:
     build: Callable[[int], Sequential]
     batch_size: int
     epochs: int
-    target: float
+    metric: Metric
+    metrics: tuple = ()
     needs_mnist: bool = False
+
+    def __post_init__(self):
+        who = f"problem {self.name!r}"
+        if not callable(self.load) or not callable(self.build):
+            raise TypeError(f"{who}: load and build must be callables load(data_dir), build(seed)")
+        for arg in ("batch_size", "epochs"):
+            v = getattr(self, arg)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{who}: {arg} must be an int >= 1, got {v!r}")
+        if not isinstance(self.metric, Metric):
+            raise TypeError(f"{who}: metric must be a Metric(name, fn=None, *, higher_is_better, target), got "
+                            f"{type(self.metric).__name__}")
+        extra = tuple(self.metrics)
+        for m in extra:
+            if not isinstance(m, Metric):
+                raise TypeError(f"{who}: metrics must be Metric objects, got {type(m).__name__}")
+        names = [m.name for m in (self.metric, *extra)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{who}: metric names must be distinct, got {names}")
+        object.__setattr__(self, "metrics", extra)
+
+    @property
+    def all_metrics(self) -> tuple:
+        """The headline metric first, then the others, then ``loss`` when not among them."""
+        ms = (self.metric, *self.metrics)
+        if all(m.name != "loss" for m in ms):
+            ms += (Metric("loss", higher_is_better=False, target=None),)
+        return ms
+
+    @property
+    def target(self):
+        """The headline metric's target (validation value that counts as reached)."""
+        return self.metric.target
 
     def describe(self) -> dict:
         """JSON-friendly summary, stored in every record."""
         return {"name": self.name, "description": self.description, "batch_size": self.batch_size,
-                "epochs": self.epochs, "target": self.target}
+                "epochs": self.epochs, "target": self.target, "metric": self.metric.describe(),
+                "metrics": [m.describe() for m in self.metrics]}
 
 
 # -- data ------------------------------------------------------------------------------------------------------
@@ -114,6 +157,28 @@ def _spiral(data_dir=None) -> ProblemData:
     x, t = make_spiral(334, 3, seed=SPLIT_SEED)
     x_rest, t_rest, x_test, t_test = _carve(x, t, 200, seed=SPLIT_SEED + 1)
     return ProblemData(*_carve(x_rest, t_rest, 200), x_test, t_test)
+
+
+@functools.lru_cache(maxsize=2)
+def _friedman(data_dir=None) -> ProblemData:
+    """Friedman #1: ``y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + N(0, 1)``, 10 uniform features."""
+    rng = np.random.default_rng(SPLIT_SEED + 7)
+    x = rng.uniform(0.0, 1.0, (2000, 10))
+    y = (10 * np.sin(np.pi * x[:, 0] * x[:, 1]) + 20 * (x[:, 2] - 0.5) ** 2 + 10 * x[:, 3] + 5 * x[:, 4]
+         + rng.standard_normal(2000))
+    x, y = x.astype(np.float32), ((y - 14.4) / 5.0).astype(np.float32)[:, None]  # standardised target
+    return ProblemData(x[:800], y[:800], x[800:1000], y[800:1000], x[1000:], y[1000:])
+
+
+def regression_mlp(widths, seed: int) -> Sequential:
+    """ReLU MLP ``widths[0] -> ... -> widths[-1]`` (He initialisation) with a mean-squared-error loss."""
+    rngs = _rngs(seed, len(widths) - 1)
+    net = Sequential(loss=L.MeanSquaredError())
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+        net.add(f"fc{i + 1}", L.Affine(n_in, n_out, init="he", rng=rngs[i]))
+        if i < len(widths) - 2:
+            net.add(f"act{i + 1}", L.ReLU())
+    return net
 
 
 @functools.lru_cache(maxsize=2)
@@ -173,21 +238,42 @@ def small_cnn(seed: int) -> Sequential:
     ], loss=L.SoftmaxWithLoss())
 
 
-PROBLEMS: dict[str, Problem] = {
-    p.name: p
-    for p in (
+def _acc(target):
+    return Metric("accuracy", higher_is_better=True, target=target)
+
+
+def _builtin_problems():
+    from .quadratic import quadratic_data, quadratic_network
+
+    return (
         Problem("digits-mlp", "shipped 8x8 digits (1,150 train / 287 val / 360 test), MLP 64-64-64-10 ReLU, "
-                "batch 32, 20 epochs", _digits, functools.partial(mlp, (64, 64, 64, 10)), 32, 20, 0.95),
+                "batch 32, 20 epochs", _digits, functools.partial(mlp, (64, 64, 64, 10)), 32, 20, _acc(0.95)),
         Problem("logreg", "shipped 8x8 digits (1,150 / 287 / 360), softmax (logistic) regression 64-10, "
-                "batch 32, 20 epochs", _digits, functools.partial(mlp, (64, 10)), 32, 20, 0.93),
+                "batch 32, 20 epochs", _digits, functools.partial(mlp, (64, 10)), 32, 20, _acc(0.93)),
         Problem("spiral-mlp", "3-arm spiral (602 / 200 / 200 points), MLP 2-64-64-3 ReLU, batch 32, 40 epochs",
-                _spiral, functools.partial(mlp, (2, 64, 64, 3)), 32, 40, 0.90),
+                _spiral, functools.partial(mlp, (2, 64, 64, 3)), 32, 40, _acc(0.90)),
+        Problem("friedman-regression", "Friedman #1 regression (800 / 200 / 1,000, standardised target), MLP "
+                "10-64-64-1 ReLU, MSE loss, batch 32, 20 epochs", _friedman,
+                functools.partial(regression_mlp, (10, 64, 64, 1)), 32, 20,
+                Metric("mse", higher_is_better=False, target=0.12)),
+        Problem("quadratic-deep", "DeepOBS noisy quadratic (100-D, N(0, I) samples 1,000 / 500 / 1,000), "
+                "theta from ones, batch 128, 50 epochs", quadratic_data, quadratic_network, 128, 50,
+                Metric("loss", higher_is_better=False, target=260.0)),
         Problem("mnist-mlp", "MNIST t10k split (6,400 / 1,600 / 2,000), MLP 784-100-10 ReLU, batch 64, 10 epochs",
-                _mnist, functools.partial(mlp, (784, 100, 10)), 64, 10, 0.93, needs_mnist=True),
+                _mnist, functools.partial(mlp, (784, 100, 10)), 64, 10, _acc(0.93), needs_mnist=True),
         Problem("mnist-cnn", "MNIST t10k split (6,400 / 1,600 / 2,000), conv 8@5x5 - ReLU - maxpool 2 - fc 10, "
-                "batch 64, 5 epochs", _mnist_images, small_cnn, 64, 5, 0.95, needs_mnist=True),
+                "batch 64, 5 epochs", _mnist_images, small_cnn, 64, 5, _acc(0.95), needs_mnist=True),
     )
-}
+
+
+def _all_builtin():
+    from .sequence_problems import sequence_problems
+
+    return (*_builtin_problems(), *sequence_problems())
+
+
+#: Every registered problem by name (built-ins first); add with :func:`layergraph.bench.register_problem`.
+PROBLEMS: dict[str, Problem] = {p.name: p for p in _all_builtin()}
 
 
 def problem_names() -> list[str]:
@@ -200,5 +286,6 @@ def get_problem(name: str) -> Problem:
     if not isinstance(name, str):
         raise TypeError(f"get_problem: name must be a str, got {type(name).__name__}")
     if name not in PROBLEMS:
-        raise ValueError(f"get_problem: unknown problem {name!r}; expected one of {problem_names()}")
+        raise ValueError(f"unknown problem {name!r}; registered: {', '.join(problem_names())} (add yours with "
+                         "register_problem in a module given to --plugin)")
     return PROBLEMS[name]

@@ -1,17 +1,15 @@
 """The tuning protocol: the same budget of trials for every optimizer, selection on validation, then seeds.
 
-1. **Tune.**  Each optimizer gets ``budget`` trials.  ``method="grid"`` spaces the
-   learning rate log-uniformly over the optimizer's range (the other
-   hyperparameters keep their defaults); ``method="random"`` draws every
-   hyperparameter of the optimizer's search space from a generator seeded by
-   ``search_seed`` and the optimizer's name.  All trials of all optimizers use
-   the same run seed (``tune_seed``), so they start from the same weights and
-   see the same batches.
-2. **Select** the trial with the highest final validation accuracy (ties: the
+1. **Tune.**  Each optimizer gets ``budget`` trials drawn from its search space by
+   ``method`` (grid, random, Sobol or Halton; see :mod:`layergraph.bench.space`),
+   seeded by ``search_seed`` and the optimizer's name.  Every trial runs with the
+   tuning seeds ``tune_seed .. tune_seed + tune_seeds - 1`` (the same for every
+   optimizer: same initial weights, same batches) and is scored by the mean of its
+   final validation headline metric over them.
+2. **Select** the trial with the best score in the metric's direction (ties: the
    lower final validation loss, then the earlier trial); diverged trials rank last.
-3. **Repeat** the selected setting with ``seeds`` run seeds
-   ``seed_base, seed_base + 1, ...``; the same seeds for every optimizer, so
-   seed ``s`` means the same initial weights and batch order everywhere.
+3. **Repeat** the selected setting with the final seeds ``seed_base, seed_base + 1,
+   ...``: the same seeds for every optimizer, always disjoint from the tuning seeds.
 
 Every run is a :class:`~layergraph.bench.tasks.Task` with an explicit seed, so
 the results do not depend on the executor or the order in which runs finish.
@@ -21,65 +19,27 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import Metric
 from .problems import get_problem
-from .runs import resolve_optimizer, train_run
+from .registry import SEARCH_SPACES, get_optimizer, resolve_optimizer
+from .runs import train_run
+from .space import METHODS, LogUniform, OneMinusLogUniform, sample_space
 from .tasks import Task, stable_id
 
-__all__ = ["LogUniform", "OneMinusLogUniform", "SEARCH_SPACES", "search_space", "tuning_trials", "selection_key",
-           "select_best", "tuning_tasks", "final_tasks", "METHODS", "TUNE_SEED"]
+__all__ = ["LogUniform", "OneMinusLogUniform", "SEARCH_SPACES", "BUILTIN_SPACES", "search_space", "tuning_trials",
+           "trial_score", "select_best", "selection_key", "tuning_tasks", "final_tasks", "METHODS", "TUNE_SEED",
+           "check_seed_ranges"]
 
-METHODS = ("grid", "random")
-#: Run seed of every tuning trial (the final runs use ``seed_base + i``).
+#: First run seed of the tuning trials (the final runs use ``seed_base + i``).
 TUNE_SEED = 10_000
 
-
-def _round(x: float) -> float:
-    """4 significant digits, so hyperparameters read well in records and reports."""
-    return float(f"{x:.4g}")
-
-
-@dataclass(frozen=True)
-class LogUniform:
-    """A positive hyperparameter searched on a log scale between ``low`` and ``high``."""
-
-    low: float
-    high: float
-
-    def grid(self, n: int) -> list[float]:
-        """``n`` log-spaced values from ``low`` to ``high`` (the geometric middle when ``n == 1``)."""
-        if n == 1:
-            return [_round(math.sqrt(self.low * self.high))]
-        return [_round(v) for v in np.geomspace(self.low, self.high, n)]
-
-    def sample(self, rng: np.random.Generator) -> float:
-        return _round(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-
-    def describe(self) -> str:
-        return f"log-uniform [{self.low:g}, {self.high:g}]"
-
-
-@dataclass(frozen=True)
-class OneMinusLogUniform:
-    """A decay rate ``1 - d`` with ``d`` log-uniform in ``[low, high]`` (e.g. momentum 0.8 .. 0.99)."""
-
-    low: float
-    high: float
-
-    def sample(self, rng: np.random.Generator) -> float:
-        return _round(1.0 - math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-
-    def describe(self) -> str:
-        return f"1 - log-uniform [{self.low:g}, {self.high:g}]"
-
-
 _ADAM = {"lr": LogUniform(3e-5, 3e-2), "beta1": OneMinusLogUniform(0.02, 0.3)}
-#: Search space of each optimizer: ``lr`` (3 decades around where the method usually works) and, for
-#: ``method="random"``, its other main hyperparameters.
-SEARCH_SPACES: dict[str, dict] = {
+#: Search spaces of the built-in optimizers: ``lr`` (3 decades around where the method usually works) and the
+#: other main hyperparameters (drawn by random / quasi-random search; the grid varies ``lr`` only).
+BUILTIN_SPACES: dict[str, dict] = {
     "SGD": {"lr": LogUniform(3e-3, 3.0)},
     "Momentum": {"lr": LogUniform(3e-4, 0.3), "momentum": OneMinusLogUniform(0.01, 0.2)},
     "Nesterov": {"lr": LogUniform(3e-4, 0.3), "momentum": OneMinusLogUniform(0.01, 0.2)},
@@ -96,11 +56,8 @@ SEARCH_SPACES: dict[str, dict] = {
 
 
 def search_space(optimizer: str) -> dict:
-    """The search space of ``optimizer`` (any case): hyperparameter name -> range object."""
-    name, _ = resolve_optimizer(optimizer)
-    if name not in SEARCH_SPACES:
-        raise ValueError(f"search_space: no search space for optimizer {name!r}; add one to SEARCH_SPACES")
-    return SEARCH_SPACES[name]
+    """The search space of a registered optimizer (any case): hyperparameter name -> dimension."""
+    return get_optimizer(optimizer).search_space
 
 
 def _check_count(value, what: str, who: str) -> int:
@@ -119,66 +76,120 @@ def tuning_trials(optimizer: str, budget: int, method: str = "grid", search_seed
     optimizer : str
     budget : int, >= 1
         Number of trials (the same for every optimizer).
-    method : {"grid", "random"}
-        ``"grid"``: ``lr`` log-spaced over its range, other hyperparameters at their defaults.
-        ``"random"``: every hyperparameter of the search space drawn independently.
+    method : {"grid", "random", "sobol", "halton"}
+        See :func:`layergraph.bench.space.sample_space`.
     search_seed : int
-        With the optimizer's name, seeds the random search (unused by the grid).
+        With the optimizer's name, seeds the search (unused by the grid), so adding an optimizer does not
+        change the others' trials.
 
     Returns
     -------
     list of dict
-        Constructor keyword arguments, one dict per trial.
+        Factory keyword arguments, one dict per trial.
     """
     budget = _check_count(budget, "budget", "tuning_trials")
-    if method not in METHODS:
-        raise ValueError(f"tuning_trials: method must be one of {METHODS}, got {method!r}")
-    name, _ = resolve_optimizer(optimizer)
-    space = search_space(name)
-    if method == "grid":
-        return [{"lr": lr} for lr in space["lr"].grid(budget)]
-    rng = np.random.default_rng([int(search_seed), zlib.crc32(name.encode())])
-    return [{k: dist.sample(rng) for k, dist in space.items()} for _ in range(budget)]
+    spec = get_optimizer(optimizer)
+    return sample_space(spec.search_space, budget, method, seed=[int(search_seed), zlib.crc32(spec.name.encode())],
+                        who=f"tuning {spec.name}")
 
 
-def selection_key(record: dict) -> tuple:
-    """Sort key of a tuning record: smaller is better (see the module docstring)."""
-    final = record.get("final") or {}
-    acc, loss = final.get("val_accuracy"), final.get("val_loss")
-    bad = bool(record.get("diverged")) or acc is None
-    return (bad, -(acc if acc is not None else -math.inf), loss if loss is not None else math.inf,
-            record.get("trial") if record.get("trial") is not None else math.inf)
+def check_seed_ranges(tune_seeds, final_seeds, who: str = "SweepConfig") -> None:
+    """Raise ValueError when the tuning and final seed ranges share a seed."""
+    common = sorted(set(tune_seeds) & set(final_seeds))
+    if common:
+        t, f = sorted(tune_seeds), sorted(final_seeds)
+        raise ValueError(f"{who}: the final seeds {f[0]}..{f[-1]} overlap the tuning seeds {t[0]}..{t[-1]} "
+                         f"(both contain {common[:5]}); tuning and final seeds must be disjoint: choose seed_base "
+                         f"(--seed-base) below {t[0] - len(f) + 1} or at least {t[-1] + 1}, or move tune_seed")
 
 
-def select_best(records) -> dict:
-    """The best of the tuning records of one (problem, optimizer) pair, by :func:`selection_key`."""
+def trial_score(records, metric: Metric) -> tuple:
+    """Sort key of one tuning trial (its records over the tuning seeds): smaller is better.
+
+    ``(diverged, -mean val metric or mean val metric, mean val loss, trial)``.
+    """
+    records = list(records)
+    vals = [(r.get("final") or {}).get(f"val_{metric.name}") for r in records]
+    losses = [(r.get("final") or {}).get("val_loss") for r in records]
+    bad = any(r.get("diverged") for r in records) or any(v is None for v in vals) or not vals
+    score = math.inf if bad else metric.sort_value(float(np.mean(vals)))
+    loss = math.inf if bad or any(v is None for v in losses) else float(np.mean(losses))
+    trial = records[0].get("trial") if records and records[0].get("trial") is not None else math.inf
+    return (bad, score, loss, trial)
+
+
+def recorded_metric(record: dict) -> Metric:
+    """The headline metric named in a record (``accuracy`` for records without one), for ranking only."""
+    m = record.get("metric") or {"name": "accuracy", "higher_is_better": True}
+    fn = None if m["name"] in ("accuracy", "loss", "mse") else _unused_fn
+    return Metric(m["name"], fn, higher_is_better=bool(m["higher_is_better"]), target=None)
+
+
+def _unused_fn(y, t):  # a stand-in: ranking reads recorded values and never calls the metric
+    raise RuntimeError("recorded_metric: this metric is only used to rank recorded values")
+
+
+def selection_key(record: dict, metric: Metric | None = None) -> tuple:
+    """Sort key of a single tuning record (see :func:`trial_score`)."""
+    return trial_score([record], metric or recorded_metric(record))
+
+
+def select_best(records, metric: Metric | None = None) -> dict:
+    """The best tuning trial of one (problem, optimizer) pair.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Tuning records; several per trial when tuning used several seeds.
+    metric : Metric, optional
+        Default: the problem's headline metric as recorded.
+
+    Returns
+    -------
+    dict
+        The record of the best trial at its first tuning seed, with ``tune_score`` (the mean validation
+        metric over the tuning seeds) added.
+    """
     records = list(records)
     if not records:
         raise ValueError("select_best: no tuning records to select from")
-    return min(records, key=selection_key)
+    if metric is None:
+        metric = recorded_metric(records[0])
+    by_trial: dict = {}
+    for r in records:
+        by_trial.setdefault(r.get("trial"), []).append(r)
+    best = min(by_trial.values(), key=lambda rs: trial_score(rs, metric))
+    first = dict(min(best, key=lambda r: r["seed"]))
+    vals = [r["final"].get(f"val_{metric.name}") for r in best]
+    first["tune_score"] = None if any(v is None for v in vals) else float(np.mean(vals))
+    return first
 
 
 def tuning_tasks(problem: str, optimizer: str, budget: int, *, method: str = "grid", search_seed: int = 0,
-                 tune_seed: int = TUNE_SEED, epochs: int | None = None, data_dir=None) -> list[Task]:
+                 tune_seed: int = TUNE_SEED, tune_seeds: int = 1, epochs: int | None = None,
+                 eval_every: int | None = None, data_dir=None, plugins=()) -> list[Task]:
     """The tuning runs of one optimizer on one problem, as tasks (ids are stable across invocations)."""
     name, _ = resolve_optimizer(optimizer)
     tasks = []
     for i, hp in enumerate(tuning_trials(name, budget, method, search_seed)):
-        kwargs = dict(problem=problem, optimizer=name, hyperparameters=hp, phase="tune", trial=i, epochs=epochs,
-                      data_dir=data_dir)
-        tid = stable_id(f"{problem}-{name.lower()}-tune{i:03d}", seed=tune_seed, **_id_fields(kwargs))
-        tasks.append(Task(tid, train_run, seed=tune_seed, kwargs=kwargs))
+        for s in range(tune_seed, tune_seed + tune_seeds):
+            kwargs = dict(problem=problem, optimizer=name, hyperparameters=hp, phase="tune", trial=i,
+                          epochs=epochs, eval_every=eval_every, data_dir=data_dir, plugins=tuple(plugins),
+                          per_example_test=False)
+            tid = stable_id(f"{problem}-{name.lower()}-tune{i:03d}" + (f"-s{s}" if tune_seeds > 1 else ""),
+                            seed=s, **_id_fields(kwargs))
+            tasks.append(Task(tid, train_run, seed=s, kwargs=kwargs))
     return tasks
 
 
 def final_tasks(problem: str, optimizer: str, hyperparameters: dict, seeds, *, epochs: int | None = None,
-                data_dir=None) -> list[Task]:
+                eval_every: int | None = None, data_dir=None, plugins=()) -> list[Task]:
     """One run per seed of the selected setting (seeds are explicit ints, recorded in each run)."""
     name, _ = resolve_optimizer(optimizer)
     tasks = []
     for s in seeds:
         kwargs = dict(problem=problem, optimizer=name, hyperparameters=dict(hyperparameters), phase="final",
-                      trial=None, epochs=epochs, data_dir=data_dir)
+                      trial=None, epochs=epochs, eval_every=eval_every, data_dir=data_dir, plugins=tuple(plugins))
         tid = stable_id(f"{problem}-{name.lower()}-final-s{s}", seed=s, **_id_fields(kwargs))
         tasks.append(Task(tid, train_run, seed=int(s), kwargs=kwargs))
     return tasks
@@ -186,7 +197,7 @@ def final_tasks(problem: str, optimizer: str, hyperparameters: dict, seeds, *, e
 
 def _id_fields(kwargs: dict) -> dict:
     # The problem's definition enters the id (changing a problem invalidates its records); the data directory
-    # is where the files are, not what they are, so it does not.
-    fields = {k: v for k, v in kwargs.items() if k != "data_dir"}
+    # and the plugin paths are where things are, not what they are, so they do not.
+    fields = {k: v for k, v in kwargs.items() if k not in ("data_dir", "plugins")}
     fields["problem_spec"] = get_problem(kwargs["problem"]).describe()
     return fields

@@ -202,6 +202,13 @@ def run_all(
     -------
     RunSummary
 
+    Notes
+    -----
+    Each record is written in the calling process as its future completes, and the
+    future is dropped right after, so an executor that keeps results on remote
+    workers (Dask) can release them: losing a worker later never loses or repeats
+    a finished run.
+
     Raises
     ------
     TaskError
@@ -239,7 +246,7 @@ def run_all(
         for t in todo:
             futures[executor.submit(execute_task, t)] = t.id
         for fut in cf.as_completed(futures):
-            tid = futures[fut]
+            tid = futures.pop(fut)  # forget the future: its result leaves the worker as soon as it is written
             try:
                 rec = fut.result()
             except Exception as exc:  # the sweep goes on; failures are reported at the end
