@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import ShapeError, describe
 from ..layers.base import Loss
 from ..layers.composite import Composite, backward_part, set_qualname
+from . import predict as _predict
 from . import state
 from .packing import flatten_parameters
 from .summary import Summary, summary_rows
@@ -134,6 +135,14 @@ class Sequential(Composite):
         if batch_size is None or len(x) <= batch_size:
             return self.forward(x, train=False)
         return np.concatenate([self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)])
+
+    def predict_proba(self, x, batch_size=None):
+        """Class probabilities ``(N, C)`` for a softmax or sigmoid head; see :func:`layergraph.network.predict`."""
+        return _predict.predict_proba(self, x, batch_size)
+
+    def predict_labels(self, x, batch_size=None, threshold=0.5):
+        """Predicted labels ``(N,)`` (``(N, C)`` 0/1 for multi-label sigmoid heads); see ``network.predict``."""
+        return _predict.predict_labels(self, x, batch_size, threshold)
 
     def loss(self, x, t, train=True):
         """Forward through the layers and the loss layer; return the loss (float)."""
