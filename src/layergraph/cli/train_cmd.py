@@ -133,6 +133,8 @@ def run(args):
     meta = {"cli": dict(config), "input_shape": list(input_shape), "num_classes": data.n_classes}
     if data.class_names is not None:
         meta["class_names"] = list(data.class_names)
+    if data.feature_names is not None:
+        meta["feature_names"] = list(data.feature_names)
 
     optimizer = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"])
     n_fit = len(data.x_train) - math.ceil(config["val_split"] * len(data.x_train))
