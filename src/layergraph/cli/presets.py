@@ -136,12 +136,16 @@ def load_factory(spec):
     module_name, sep, attr = str(spec).partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"--model: expected package.module:function, got {spec!r}")
-    if os.getcwd() not in sys.path and "" not in sys.path:
+    added = os.getcwd() not in sys.path and "" not in sys.path
+    if added:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
         raise ValueError(f"--model {spec}: cannot import module {module_name!r} ({err})") from None
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())
     fn = module
     for part in attr.split("."):
         fn = getattr(fn, part, None)
