@@ -18,7 +18,7 @@ from .run_files import BEST, RunWriter
 #: Built-in values of the options that define a run (all stored in the checkpoint, so --resume reuses them).
 DEFAULTS = {"data": "digits", "data_dir": None, "target_column": None, "arch": None, "model": None,
             "activation": "relu", "optimizer": "Adam", "lr": None, "weight_decay": None, "schedule": "constant",
-            "epochs": 30, "max_steps": None, "batch_size": 32, "seed": 0, "val_split": 0.0, "early_stopping": None,
+            "epochs": 30, "max_steps": None, "limit": None, "batch_size": 32, "seed": 0, "val_split": 0.0, "early_stopping": None,
             "save_best": None, "clip_norm": None}
 MIN_VALIDATION = 10  # --val-split must hold out at least this many samples (and one per class)
 DEFAULT_HIDDEN = (128, 64)
@@ -69,6 +69,8 @@ def register(sub):
     p.add_argument("--epochs", type=positive_int, default=None, help="total number of epochs (default 30)")
     p.add_argument("--max-steps", type=positive_int, default=None, metavar="N",
                    help="stop after N optimizer updates in total (a short run; the last epoch is cut short)")
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N",
+                   help="use only the first N training and the first N held-out samples (quick trials)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default 32)")
     p.add_argument("--early-stopping", type=nonneg_int, default=None, metavar="PATIENCE",
                    help="stop when val_loss has not improved for PATIENCE epochs")
@@ -120,6 +122,8 @@ def run(args):
     say = (lambda *a: None) if args.quiet else print
 
     data = load_dataset(config["data"], config["data_dir"], config["target_column"])
+    if config["limit"]:
+        data = limited(data, config["limit"])
     if args.resume:
         _check_resumed_data(args, saved, saved_meta, data)
     if config["arch"] is None and not config["model"]:
@@ -176,6 +180,17 @@ def run(args):
         result = trainer.evaluate(x_test, data.t_test)
     _finish(trainer, result, seconds, writer, say)
     return 0
+
+
+def limited(data, n):
+    """*data* with only its first *n* training and *n* held-out samples (views, no copies)."""
+    import dataclasses
+
+    if n >= len(data.x_train) and n >= len(data.x_test):
+        return data
+    return dataclasses.replace(data, x_train=data.x_train[:n], t_train=data.t_train[:n], x_test=data.x_test[:n],
+                               t_test=data.t_test[:n], description=f"{data.description}; limited to the first "
+                               f"{min(n, len(data.x_train)):,} / {min(n, len(data.x_test)):,}")
 
 
 def _check_resumed_data(args, saved, saved_meta, data):
