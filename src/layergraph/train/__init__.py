@@ -14,9 +14,10 @@ from .checkpoint import Checkpoint, CheckpointError, LoadReport, load_checkpoint
 from .history import History
 from .metrics import Accuracy, evaluate, resolve_metrics, top_k_accuracy
 from .progress import ProgressLogger
-from .trainer import DivergenceError, Trainer
+from .guards import DivergenceError, LossExplosionError
+from .trainer import Trainer
 
-__all__ = ["Trainer", "DivergenceError", "Callback", "EarlyStopping", "LRScheduler", "ModelCheckpoint",
+__all__ = ["Trainer", "DivergenceError", "LossExplosionError", "Callback", "EarlyStopping", "LRScheduler", "ModelCheckpoint",
            "ProgressLogger", "History", "Accuracy", "top_k_accuracy", "evaluate", "resolve_metrics",
            "Batcher", "epoch_order", "num_batches", "save_checkpoint", "load_checkpoint", "Checkpoint",
            "CheckpointError", "LoadReport", "describe_network", "build_network"]
