@@ -318,6 +318,13 @@ class Trainer:
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
+    def lr_find(self, x, t, start=1e-7, end=10.0, steps=100, **options):
+        """Learning-rate range test (Smith 2017) with this trainer's network, optimizer and batch size; everything
+        is restored afterwards. Returns an :class:`~layergraph.train.lr_find.LRFindResult` (``lrs``, ``losses``,
+        ``smoothed``, ``suggestion``); see :func:`layergraph.train.lr_find.lr_find` for *options*."""
+        from .lr_find import lr_find
+        return lr_find(self, x, t, start, end, steps, **options)
+
     # -- evaluation ----------------------------------------------------------------------------------------
 
     def evaluate(self, x, t, *, batch_size=None, prefix=""):
