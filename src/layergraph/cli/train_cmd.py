@@ -231,7 +231,8 @@ def _write_history(history, out, config, data, say):
     history.to_csv(paths[0])
     history.to_json(paths[1])
     png = plot_history(history, os.path.join(out, "learning_curve.png"),
-                       title=f"{config['data']} {config['arch']} {config['activation']}, {config['optimizer']}")
+                       title=f"{config['data']} {config['arch']} {config['activation']}, {config['optimizer']}",
+                       val_label="validation" if config["val_split"] else data.held_out)
     if png is None:
         say(PLOT_HINT)
     else:
