@@ -131,6 +131,7 @@ def test_wrong_types_in_the_header(tmp_path, edit):
 
 @pytest.mark.parametrize("edit", [
     lambda a: a.update(layers=5),
+    lambda a: a.update(layers=[]),  # stored arrays the description does not declare
     lambda a: a["layers"][0].update(name=7),
     lambda a: a["layers"][0].update(params=[1]),
     lambda a: a["layers"][0].update(params={"W": [[3, 2]]}),

@@ -193,6 +193,7 @@ def check_description(desc, headers, where):
         raise CheckpointError(f"{where}: the network description is a {type(desc).__name__}, not an object")
     by_kind = {kind: {k[len(kind) + 1:]: h for k, h in headers.items() if k.startswith(kind + "/")}
                for kind in ("params", "buffers")}
+    used = {kind: set() for kind in by_kind}
     stack = [(desc, (), 0)]
     while stack:
         node, names, depth = stack.pop()
@@ -217,12 +218,19 @@ def check_description(desc, headers, where):
         stored = 0
         for kind in ("params", "buffers"):
             if kind in node:
-                stored += _check_declared(node[kind], kind, inner, by_kind[kind], where)
+                stored += _check_declared(node[kind], kind, inner, by_kind[kind], where, used[kind])
         _check_implied(node, inner, stored, where)
         stack.extend((v, inner, depth + 1) for k, v in node.items() if k not in ("params", "buffers", "name"))
+    for kind, keys in by_kind.items():
+        extra = [k for k in keys if k not in used[kind]]
+        if extra:
+            raise CheckpointError(f"{where}: the file stores {kind} {extra[0]!r} (and {len(extra) - 1} more) that "
+                                  "the network description does not declare" if len(extra) > 1 else
+                                  f"{where}: the file stores {kind} {extra[0]!r} that the network description "
+                                  "does not declare")
 
 
-def _check_declared(declared, kind, names, stored, where):
+def _check_declared(declared, kind, names, stored, where, used):
     layer = ".".join(names) or "<top>"
     if not isinstance(declared, dict):
         raise CheckpointError(f"{where}: layer {layer!r}: '{kind}' must be an object")
@@ -234,9 +242,14 @@ def _check_declared(declared, kind, names, stored, where):
         shape = tuple(spec[0])
         qualified = ".".join((*names, key))
         head = stored.get(qualified)
-        if head is None:  # a description that qualifies names its own way: any stored array ending with key
-            head = next((h for k, h in stored.items() if (k == key or k.endswith("." + key))
-                         and h.shape == shape and str(h.dtype) == spec[1]), None)
+        if head is not None:
+            used.add(qualified)
+        else:  # a description that qualifies names its own way: any stored array ending with key
+            found = next((k for k, h in stored.items() if (k == key or k.endswith("." + key))
+                          and h.shape == shape and str(h.dtype) == spec[1]), None)
+            if found is not None:
+                head = stored[found]
+                used.add(found)
         if head is None:
             raise CheckpointError(f"{where}: the network description declares {kind} {qualified!r} "
                                   f"{shape_str(shape)} {spec[1]}, which the file does not hold")
