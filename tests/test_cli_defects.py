@@ -132,3 +132,14 @@ def test_ctrl_c_while_the_command_starts_prints_one_line(tmp_path):
     assert "Traceback" not in "".join(err)
     assert [ln.strip() for ln in err if ln.strip()] in (["layergraph: interrupted"], ["interrupted"])
     assert proc.returncode != 0
+
+
+def test_exploding_loss_stops_by_default_and_only_warns_when_asked(workdir, capsys):
+    status, out, err = call(["train", "--lr", "1e6", "--epochs", "1", "--out", "x", "-q"], capsys)
+    assert_one_line_error(status, out, err, "the training loss exploded at epoch 1")
+    assert "Try a lower --lr" in err and not (workdir / "x").exists()
+    status, out, err = call(["train", "--lr", "1e6", "--epochs", "1", "--out", "y", "-q", "--no-stop-on-explosion"],
+                            capsys)
+    assert status == 0
+    assert err.strip().splitlines() == [err.strip()] and err.startswith("layergraph train: warning: the training loss")
+    assert load_checkpoint(workdir / "y" / "checkpoint.npz").meta["cli"]["stop_on_explosion"] is False

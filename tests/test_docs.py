@@ -92,13 +92,11 @@ def run_blocks(name, blocks, cwd):
 
 
 def test_file_listings_are_written_and_listed_tests_run(tmp_path):
-    ok = run_blocks("demo.md", [(1, "# pkg/mod.py\nVALUE = 3\n"), (4, "import pkg.mod\nassert pkg.mod.VALUE == 3\n"),
-                                (8, "# tests/test_x.py\nimport pkg.mod\n\ndef test_v():\n    assert pkg.mod.VALUE == 3\n")],
-                    tmp_path)
-    assert ok.returncode == 0, ok.stderr
+    proc = run_blocks("demo.md", [(1, "# pkg/mod.py\nVALUE = 3\n"), (4, "import pkg.mod\nassert pkg.mod.VALUE == 3\n"),
+                                  (8, "# tests/test_y.py\nimport pkg.mod\n\ndef test_v():\n    assert pkg.mod.VALUE == 4\n")],
+                      tmp_path)
     assert (tmp_path / "pkg" / "__init__.py").is_file() and not (tmp_path / "tests" / "__init__.py").exists()
-    bad = run_blocks("demo.md", [(1, "# tests/test_y.py\ndef test_v():\n    assert False\n")], tmp_path)
-    assert bad.returncode != 0 and "demo.md:1: pytest tests/test_y.py failed" in bad.stderr
+    assert proc.returncode != 0 and "demo.md:8: pytest tests/test_y.py failed" in proc.stderr  # the test ran
 
 
 def test_a_raising_block_fails(tmp_path):

@@ -62,7 +62,8 @@ class RunWriter:
         c = self.config
         model = c["model"] or c["arch"]
         title = f"{os.path.basename(str(c['data']))} {model} {c['activation']}, {c['optimizer']}"
-        png = plot_history(history, self.path("learning_curve.png"), title=title)
+        png = plot_history(history, self.path("learning_curve.png"), title=title,
+                           val_label="validation" if c["val_split"] else self.data.held_out)
         if png is None:
             say(PLOT_HINT)
         else:

@@ -1,9 +1,12 @@
 """``layergraph train``: train an MLP on a dataset, print progress and results, and save the run."""
 
+import argparse
 import inspect
 import math
 import os
+import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -19,7 +22,7 @@ from .run_files import BEST, RunWriter
 DEFAULTS = {"data": "digits", "data_dir": None, "target_column": None, "arch": None, "model": None,
             "activation": "relu", "optimizer": "Adam", "lr": None, "weight_decay": None, "schedule": "constant",
             "epochs": 30, "max_steps": None, "limit": None, "batch_size": 32, "seed": 0, "val_split": 0.0, "early_stopping": None,
-            "save_best": None, "clip_norm": None}
+            "save_best": None, "clip_norm": None, "stop_on_explosion": True}
 MIN_VALIDATION = 10  # --val-split must hold out at least this many samples (and one per class)
 DEFAULT_HIDDEN = (128, 64)
 CHECKPOINT = "checkpoint.npz"
@@ -78,6 +81,9 @@ def register(sub):
                    help=f"also save the epoch with the lowest val_loss as {BEST} in the output directory")
     p.add_argument("--clip-norm", type=positive_float, default=None, metavar="NORM",
                    help="clip the global norm of all gradients to NORM before each update")
+    p.add_argument("--stop-on-explosion", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop (restoring the last finished epoch) when a batch loss exceeds 1000 times the starting "
+                        "loss (default on); --no-stop-on-explosion only warns")
     p.add_argument("--seed", type=nonneg_int, default=None,
                    help="seed of the weight initialisation and of the batch order (default 0)")
     p.add_argument("--val-split", type=fraction, default=None, metavar="FRACTION",
@@ -160,7 +166,8 @@ def run(args):
     t0 = time.perf_counter()
     try:
         # Overflow warnings would only repeat what the Trainer reports: a non-finite loss stops the run.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
             trainer.fit(x_train, data.t_train, epochs=config["epochs"], max_steps=config["max_steps"], **fit)
     except KeyboardInterrupt:
         held = saved_epoch(ckpt_path)
@@ -180,6 +187,10 @@ def run(args):
         result = trainer.evaluate(x_test, data.t_test)
     _finish(trainer, result, seconds, writer, say)
     return 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"layergraph train: warning: {message}", file=sys.stderr)
 
 
 def limited(data, n):
@@ -269,7 +280,7 @@ def _trainer(net, optimizer, schedule, interval, config, writer, args):
     verbose = 0 if args.quiet else (2 if args.verbose else 1)
     return Trainer(net, optimizer, batch_size=config["batch_size"], seed=config["seed"], callbacks=callbacks,
                    schedule=schedule, schedule_interval=interval, schedule_monitor="val_loss", verbose=verbose,
-                   clip_norm=config["clip_norm"])
+                   clip_norm=config["clip_norm"], stop_on_explosion=config["stop_on_explosion"])
 
 
 def _override_hyperparameters(optimizer, explicit, say):
