@@ -17,8 +17,12 @@ from .datasets import TOY_SEED, Dataset
 HELD_OUT_FRACTION = 0.2
 
 
+class _Refused(ValueError):
+    """A file refused by a check here (its message is final)."""
+
+
 def _fail(path, message):
-    return ValueError(f"--data {path}: {message}")
+    return _Refused(f"{path}: {message}")
 
 
 # -- safe array reading: headers are checked against the bytes actually present before anything is allocated --
@@ -42,7 +46,7 @@ def _check_header(path, name, f, stored_bytes):
 def read_npz(path):
     """All arrays of the ``.npz`` file *path* (checked, loaded with ``allow_pickle=False``) as a dict."""
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"--data {path}: no such file")
+        raise FileNotFoundError(f"{path}: no such file")
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
@@ -50,9 +54,9 @@ def read_npz(path):
                     _check_header(path, f"key {info.filename.removesuffix('.npy')!r}", f, info.file_size)
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
+    except _Refused:
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-        if isinstance(err, ValueError) and str(err).startswith("--data"):
-            raise
         raise _fail(path, f"not a readable .npz archive ({type(err).__name__}: {err})") from None
 
 

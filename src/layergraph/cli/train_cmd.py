@@ -127,7 +127,8 @@ def run(args):
         config["weight_decay"] = default_weight_decay(config["optimizer"])
     say = (lambda *a: None) if args.quiet else print
 
-    data = load_dataset(config["data"], config["data_dir"], config["target_column"])
+    given = args.data if args.data is not None else config["data"]  # the user's spelling, for messages
+    data = load_dataset(given, config["data_dir"], config["target_column"])
     if config["limit"]:
         data = limited(data, config["limit"])
     if args.resume:
