@@ -37,7 +37,7 @@ def test_held_out_curve_is_labelled_as_given(label):
 
 
 def test_cli_labels_the_test_set_test(tmp_path, monkeypatch):
-    import layergraph.cli.train_cmd as train_cmd
+    import layergraph.cli.run_files as train_cmd  # the module that draws the learning curve of a run
     from layergraph.cli import main
     seen = {}
 

@@ -1,4 +1,4 @@
-"""``layergraph train``: train an MLP on a dataset, print progress and results, and save the run."""
+"""``layergraph train``: train a network on a dataset, print progress and results, and save the run."""
 
 import argparse
 import inspect
@@ -30,9 +30,10 @@ CHECKPOINT = "checkpoint.npz"
 
 def register(sub):
     p = sub.add_parser(
-        "train", help="train an MLP and save the run",
-        description="Train a multilayer perceptron (Affine layers, an activation, softmax cross-entropy) on a "
-                    "dataset, print the architecture, progress and the held-out accuracy, and save a checkpoint, "
+        "train", help="train a network and save the run",
+        description="Train a network (a multilayer perceptron by default, a convolutional --arch preset, or your "
+                    "own --model) on a built-in dataset or your own .npz / .csv file, print the architecture, "
+                    "progress and the held-out accuracy, and save a checkpoint, "
                     "the history (CSV, JSON), results.json and a learning-curve PNG into --out. With no options: "
                     "a 64-128-64-10 ReLU MLP trained with Adam on the digits shipped with layergraph.",
         epilog="Every option of a run is stored in its checkpoint: `--resume CHECKPOINT` continues it with the "
