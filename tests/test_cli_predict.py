@@ -131,3 +131,14 @@ def test_truncated_npz_header_is_checked_before_allocation(workdir, capsys):
         z.writestr("x.npy", header + b"\0" * 64)
         z.writestr("t.npy", header + b"\0" * 64)
     assert_one_line_error(*call(["train", "--data", "huge.npz"], capsys), "declares shape (20000, 20000)")
+
+
+def test_headerless_csv_training_file_can_be_predicted_with_its_label_column(workdir, capsys):
+    x, t = _blobs(60, seed=1)
+    np.savetxt("plain.csv", np.c_[x, t], delimiter=",", fmt="%.6g")
+    assert call(["train", "--data", "plain.csv", "--epochs", "2", "--out", "p", "-q"], capsys)[0] == 0
+    status, out, err = call(["predict", str(workdir / "p" / "checkpoint.npz"), "plain.csv"], capsys)
+    assert status == 0, err
+    x_read = np.loadtxt("plain.csv", delimiter=",")[:, :4]
+    expected = _softmax_of_mlp(workdir / "p" / "checkpoint.npz", x_read).argmax(axis=1)
+    assert [int(line.split(",")[1]) for line in out.splitlines()[1:]] == expected.tolist()

@@ -39,7 +39,9 @@ def run(args):
     ckpt = load_checkpoint(args.checkpoint)
     net = rebuild_network(ckpt)
     cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
-    x = read_samples(args.input, args.key, ckpt.meta.get("feature_names"), cli.get("target_column"))
+    shape = ckpt.meta.get("input_shape")
+    x = read_samples(args.input, args.key, ckpt.meta.get("feature_names"), cli.get("target_column"),
+                     int(np.prod(shape)) if shape and cli.get("data", "").lower().endswith(".csv") else None)
     x = _shape_for(net, x, ckpt.meta.get("input_shape"), args)
     proba = predict_proba(net, x, args.batch_size)
     labels = predict_labels(net, x, args.batch_size)
@@ -54,7 +56,7 @@ def run(args):
     return 0
 
 
-def read_samples(path, key=None, feature_names=None, target_column=None):
+def read_samples(path, key=None, feature_names=None, target_column=None, n_features=None):
     """Samples from a ``.npy``, ``.npz`` or ``.csv`` file as float32 ``(N, ...)``; errors name the file and key."""
     from .own_data import column_index, features, numeric_columns, read_csv_table, read_npy, read_npz
 
@@ -85,6 +87,8 @@ def read_samples(path, key=None, feature_names=None, target_column=None):
             cols = list(range(width))
             if header and target_column is not None and str(target_column) in header:
                 cols.remove(column_index(path, header, width, target_column))
+            elif n_features is not None and width == n_features + 1:  # the training file, labels included
+                cols.remove(column_index(path, header, width, -1 if target_column is None else target_column))
         if not rows:
             raise ValueError(f"{path}: the file holds no samples")
         return numeric_columns(path, header, rows, cols)
