@@ -176,7 +176,8 @@ def read_csv_table(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(f)) if any(c.strip() for c in row)]
+            rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(f))
+                    if any(c.strip() for c in row)]
     except (UnicodeDecodeError, csv.Error) as err:
         raise ValueError(f"{path}: not a readable CSV file ({err})") from None
     if not rows:

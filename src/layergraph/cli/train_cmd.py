@@ -14,15 +14,14 @@ from .build import (ACTIVATIONS, SCHEDULES, build_model, default_lr, default_wei
                     make_schedule, optimizer_names, resolve_optimizer)
 from .datasets import DATASETS, data_choice, is_file_spec, load_dataset
 from .options import arch_spec, fraction, nonneg_float, nonneg_int, optimizer_name, positive_float, positive_int
-from .outputs import PLOT_HINT, plot_history, write_json
 from .presets import preset_help
 from .run_files import BEST, RunWriter
 
 #: Built-in values of the options that define a run (all stored in the checkpoint, so --resume reuses them).
 DEFAULTS = {"data": "digits", "data_dir": None, "target_column": None, "arch": None, "model": None,
             "activation": "relu", "optimizer": "Adam", "lr": None, "weight_decay": None, "schedule": "constant",
-            "epochs": 30, "max_steps": None, "limit": None, "batch_size": 32, "seed": 0, "val_split": 0.0, "early_stopping": None,
-            "save_best": None, "clip_norm": None, "stop_on_explosion": True}
+            "epochs": 30, "max_steps": None, "limit": None, "batch_size": 32, "seed": 0, "val_split": 0.0,
+            "early_stopping": None, "save_best": None, "clip_norm": None, "stop_on_explosion": True}
 MIN_VALIDATION = 10  # --val-split must hold out at least this many samples (and one per class)
 DEFAULT_HIDDEN = (128, 64)
 CHECKPOINT = "checkpoint.npz"
