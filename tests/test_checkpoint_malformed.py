@@ -5,6 +5,7 @@ import json
 import struct
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -275,3 +276,58 @@ def test_zip_helpers_still_see_our_files_as_plain_stored_zips(tmp_path):
     with zipfile.ZipFile(path) as z:
         assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
     assert struct.calcsize("<H") == 2
+
+
+def _trainer(callbacks=()):  # noqa: D401
+    from layergraph.optim import Adam
+    from layergraph.train import EarlyStopping, Trainer
+    return Trainer(make_net(seed=2), Adam(1e-2), batch_size=10, seed=0, verbose=0,
+                   callbacks=[EarlyStopping(monitor="loss", patience=2), *callbacks])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_trainer_checkpoints_resume_or_raise_checkpoint_error(tmp_path_factory, data):
+    from train_support import make_data
+    if "trainer" not in _FUZZ_SOURCE:
+        d = tmp_path_factory.mktemp("fuzz-trainer")
+        trainer = _trainer()
+        trainer.fit(*make_data(30), epochs=2)
+        _FUZZ_SOURCE["trainer"] = Path(trainer.save_checkpoint(d / "t.npz"))
+    base = _FUZZ_SOURCE["trainer"]
+    values = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3) | st.lists(st.integers(), max_size=2)
+
+    def edit(tree):
+        paths = []
+
+        def walk(node, path, depth):
+            if depth > 6:
+                return
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            for k, v in items:
+                paths.append(path + (k,))
+                walk(v, path + (k,), depth + 1)
+        walk(tree["meta"], ("meta",), 0)
+        walk(tree["optimizer"], ("optimizer",), 0)
+        for _ in range(data.draw(st.integers(1, 3))):
+            path = data.draw(st.sampled_from(sorted(paths, key=str)))
+            node = tree
+            for k in path[:-1]:
+                node = node[k]
+            if isinstance(node, (dict, list)):
+                node[path[-1]] = data.draw(values)
+        return tree
+
+    path = rewrite(base, base.parent / "edited.npz", header=edit) if data.draw(st.booleans()) else None
+    if path is None:
+        raw = _mutate(base.read_bytes(), data)
+        path = base.parent / "mutated.npz"
+        path.write_bytes(raw)
+    trainer = _trainer()
+    before = trainer.net.state_dict()
+    try:
+        trainer.load_checkpoint(path)
+    except CheckpointError as err:
+        assert "\n" not in str(err) or "does not match the network" in str(err)
+        after = trainer.net.state_dict()
+        assert all(np.array_equal(before[k], after[k]) for k in before)  # nothing half-loaded

@@ -92,9 +92,9 @@ def run_blocks(name, blocks, cwd):
 
 
 def test_file_listings_are_written_and_listed_tests_run(tmp_path):
+    listing = "# tests/test_y.py\nimport pkg.mod\n\ndef test_v():\n    assert pkg.mod.VALUE == 4\n"
     proc = run_blocks("demo.md", [(1, "# pkg/mod.py\nVALUE = 3\n"), (4, "import pkg.mod\nassert pkg.mod.VALUE == 3\n"),
-                                  (8, "# tests/test_y.py\nimport pkg.mod\n\ndef test_v():\n    assert pkg.mod.VALUE == 4\n")],
-                      tmp_path)
+                                  (8, listing)], tmp_path)
     assert (tmp_path / "pkg" / "__init__.py").is_file() and not (tmp_path / "tests" / "__init__.py").exists()
     assert proc.returncode != 0 and "demo.md:8: pytest tests/test_y.py failed" in proc.stderr  # the test ran
 

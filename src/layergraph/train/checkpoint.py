@@ -85,9 +85,10 @@ class Checkpoint:
                                       f"{type(optimizer).__name__}")
             try:
                 optimizer.load_state_dict(self.optimizer)
-            except (ValueError, TypeError) as err:
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as err:
+                text = str(err).splitlines()[0] if str(err) else type(err).__name__
                 raise CheckpointError(f"{self.path}: optimizer state does not fit "
-                                      f"{type(optimizer).__name__}: {err}") from err
+                                      f"{type(optimizer).__name__}: {text}") from None
         if net is not None:
             _copy_state(self, net, report)
             self.load_report = report
