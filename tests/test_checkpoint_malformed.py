@@ -331,3 +331,14 @@ def test_fuzzed_trainer_checkpoints_resume_or_raise_checkpoint_error(tmp_path_fa
         assert "\n" not in str(err) or "does not match the network" in str(err)
         after = trainer.net.state_dict()
         assert all(np.array_equal(before[k], after[k]) for k in before)  # nothing half-loaded
+
+
+def test_large_uncompressed_arrays_are_crc_checked(tmp_path):
+    net = lg.Sequential([("fc", lg.Affine(1024, 1024, rng=0))], loss=lg.SoftmaxWithLoss())  # 4 MB: direct read
+    path = tmp_path / "big.npz"
+    save_checkpoint(path, net)
+    np.testing.assert_array_equal(load_checkpoint(path).params["fc.W"], net.params["fc.W"])
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    path.write_bytes(bytes(raw))
+    assert "CRC" in load_one_line(path)

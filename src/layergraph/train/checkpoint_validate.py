@@ -10,6 +10,7 @@ import os
 import struct
 import zipfile
 import zlib
+import zlib
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class Archive:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, IndexError,
                 struct.error) as err:
             raise self.error(f"not a readable checkpoint: the file is truncated or corrupt ({_why(err)})")
-        self.headers = {}
+        self.headers, self._infos = {}, {}
         try:
             self._read_headers()
         except CheckpointError:
@@ -114,6 +115,7 @@ class Archive:
                 raise self.error(f"entry {name!r} declares shape {shape_str(head.shape)} {dtype} "
                                  f"({head.nbytes} bytes) but holds {info.file_size - header_len} bytes")
             self.headers[key] = head
+            self._infos[key] = (info, header_len)
         if stored_total > self.size:
             raise self.error("the zip directory declares more data than the file holds: the file is corrupt")
 
@@ -122,19 +124,59 @@ class Archive:
         head = self.headers.get(key)
         if head is None:
             raise self.error(f"entry {key!r} is missing: not a complete layergraph checkpoint")
+        out = np.empty(head.shape, dtype=head.dtype, order="F" if head.fortran else "C")
+        info, header_len = self._infos[key]
+        if info.compress_type == zipfile.ZIP_STORED and head.nbytes >= _CHUNK:
+            self._read_stored(key, info, header_len, out)
+            return out
         try:
             with self._zip.open(key + ".npy") as f:
                 _read_header(f)
-                data = f.read(head.nbytes)
+                got = _read_into(f, out, head.nbytes)
                 rest = f.read(1)  # reaching the end makes zipfile check the CRC
         except Exception as err:
             raise self.error(f"entry {key!r} is truncated or corrupt ({_why(err)})") from None
-        if len(data) != head.nbytes or rest:
+        if got != head.nbytes or rest:
             raise self.error(f"entry {key!r} is truncated or corrupt (size differs from its header)")
-        out = np.frombuffer(data, dtype=head.dtype) if head.nbytes else np.empty(0, head.dtype)
-        if not out.flags.writeable:
-            out = out.copy()
-        return out.reshape(head.shape, order="F" if head.fortran else "C")
+        return out
+
+    def _read_stored(self, key, info, header_len, out):
+        """Read an uncompressed entry straight into *out* (one read, no intermediate copy), checking its CRC."""
+        view = memoryview(out.reshape(-1, order="A")).cast("B")
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(info.header_offset)
+                local = fh.read(30)
+                if len(local) != 30 or local[:4] != b"PK\x03\x04":
+                    raise self.error(f"entry {key!r}: bad local zip header: the file is corrupt")
+                name_len, extra_len = struct.unpack("<HH", local[26:30])
+                fh.seek(info.header_offset + 30 + name_len + extra_len)
+                crc = zlib.crc32(fh.read(header_len))
+                got = fh.readinto(view)
+        except OSError as err:
+            raise self.error(f"entry {key!r} is truncated or corrupt ({_why(err)})") from None
+        if got != len(view):
+            raise self.error(f"entry {key!r} is truncated")
+        if zlib.crc32(view, crc) != info.CRC:
+            raise self.error(f"entry {key!r} fails its CRC check: the file is corrupt")
+
+
+_CHUNK = 1 << 22  # bytes per read: large reads through zipfile concatenate their pieces
+
+
+def _read_into(f, out, nbytes):
+    """Fill *out*'s memory with the next *nbytes* of *f*, in chunks; return the number of bytes read."""
+    if not nbytes:
+        return 0
+    view = memoryview(out.reshape(-1, order="A")).cast("B")
+    pos = 0
+    while pos < nbytes:
+        chunk = f.read(min(_CHUNK, nbytes - pos))
+        if not chunk:
+            break
+        view[pos:pos + len(chunk)] = chunk
+        pos += len(chunk)
+    return pos
 
 
 def _read_header(f, error=None, name=None):
