@@ -312,10 +312,12 @@ def test_fuzzed_trainer_checkpoints_resume_or_raise_checkpoint_error(tmp_path_fa
         for _ in range(data.draw(st.integers(1, 3))):
             path = data.draw(st.sampled_from(sorted(paths, key=str)))
             node = tree
-            for k in path[:-1]:
-                node = node[k]
-            if isinstance(node, (dict, list)):
+            try:  # an earlier edit may have replaced a container on this path
+                for k in path[:-1]:
+                    node = node[k]
                 node[path[-1]] = data.draw(values)
+            except (KeyError, IndexError, TypeError):
+                continue
         return tree
 
     path = rewrite(base, base.parent / "edited.npz", header=edit) if data.draw(st.booleans()) else None

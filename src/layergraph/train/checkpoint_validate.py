@@ -256,7 +256,7 @@ def check_description(desc, headers, where):
                 raise CheckpointError(f"{where}: layer {name!r}: 'layers' must be a list")
         if "config" in node and not isinstance(node["config"], dict):
             raise CheckpointError(f"{where}: layer {name!r}: 'config' must be an object")
-        inner = names + (name,) if isinstance(name, str) else names
+        inner = names + (name,) if isinstance(name, str) and name else names
         stored = 0
         for kind in ("params", "buffers"):
             if kind in node:
@@ -280,14 +280,14 @@ def _check_declared(declared, kind, names, stored, where, used):
     for key, spec in declared.items():
         if not (isinstance(spec, list) and len(spec) == 2 and _is_shape(spec[0]) and isinstance(spec[1], str)):
             raise CheckpointError(f"{where}: layer {layer!r}: {kind} {key!r} must be declared as "
-                                  f"[shape, dtype], got {str(spec)[:80]}")
+                                  f"[shape, dtype], got {repr(spec)[:80]}")
         shape = tuple(spec[0])
         qualified = ".".join((*names, key))
         head = stored.get(qualified)
         if head is not None:
             used.add(qualified)
         else:  # a description that qualifies names its own way: any stored array ending with key
-            found = next((k for k, h in stored.items() if (k == key or k.endswith("." + key))
+            found = next((k for k, h in stored.items() if (k == key or k.endswith("." + key)) and k not in used
                           and h.shape == shape and str(h.dtype) == spec[1]), None)
             if found is not None:
                 head = stored[found]
@@ -310,6 +310,6 @@ def _check_implied(node, names, stored, where):
     implied = math.prod(abs(v) for value in config.values() for v in _ints(value) if v)
     if implied > max(MIN_IMPLIED_ELEMENTS, 64 * stored):
         layer = ".".join(names) or "<top>"
-        raise CheckpointError(f"{where}: layer {layer!r} ({node.get('class')}) has hyperparameters "
+        raise CheckpointError(f"{where}: layer {layer!r} ({node.get('class')!r}) has hyperparameters "
                               f"{ {k: v for k, v in config.items() if _ints(v)} } implying about {implied:.3g} "
                               f"elements but stores {stored}: refusing to build it")
