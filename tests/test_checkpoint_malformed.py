@@ -63,6 +63,14 @@ def test_flipped_compression_method_in_the_zip_directory(tmp_path):
     assert "compression method" in load_one_line(path)
 
 
+def test_impossible_zip_version_in_the_directory(tmp_path):
+    path = small_checkpoint(tmp_path / "c.npz")
+    raw = bytearray(path.read_bytes())
+    raw[raw.index(b"PK\x01\x02") + 6] = 0xFA  # "version needed to extract": 25.0
+    path.write_bytes(bytes(raw))
+    assert "truncated or corrupt" in load_one_line(path)
+
+
 @pytest.mark.parametrize("keep", [0.05, 0.3, 0.6, 0.9, 0.99])
 def test_truncated_files(tmp_path, keep):
     path = small_checkpoint(tmp_path / "c.npz")

@@ -59,8 +59,7 @@ class Archive:
                 raise self.error("not a checkpoint: a single .npy array, not an .npz archive")
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, IndexError,
-                struct.error) as err:
+        except Exception as err:  # BadZipFile, NotImplementedError (bad version fields), struct.error, ...
             raise self.error(f"not a readable checkpoint: the file is truncated or corrupt ({_why(err)})")
         self.headers, self._infos = {}, {}
         try:
