@@ -94,6 +94,9 @@ class Archive:
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise self.error(f"entry {name!r} uses zip compression method {info.compress_type}, which "
                                  "checkpoints never use: the file is corrupt")
+            if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+                raise self.error(f"entry {name!r} is stored uncompressed but declares {info.file_size} bytes in "
+                                 f"{info.compress_size}: the file is corrupt")
             if info.compress_size > self.size or \
                     info.file_size > _DEFLATE_MAX_RATIO * max(info.compress_size, 1) + 1024:
                 raise self.error(f"entry {name!r} declares {info.file_size} bytes in {info.compress_size}: "
