@@ -110,3 +110,16 @@ def test_cli_lr_find_prints_the_suggestion_and_writes_a_plot(tmp_path, capsys):
     else:
         assert plot.is_file() and plot.read_bytes()[:4] == b"\x89PNG" and f"plot: {plot}" in out
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("argv", [["--seed", "-1"], ["--start", "0"], ["--steps", "0"], ["--start", "x"]])
+def test_cli_lr_find_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["lr-find", *argv])
+    assert info.value.code == 2 and "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_lr_find_start_above_end_is_one_line(capsys):
+    assert main(["lr-find", "--data", "xor", "--start", "1", "--end", "0.1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'start' must be below 'end'" in err

@@ -1,5 +1,7 @@
 """``layergraph lr-find``: a learning-rate range test (Smith 2017) on a dataset; prints a suggested rate."""
 
+import argparse
+
 import numpy as np
 
 from .build import ACTIVATIONS, build_mlp, make_optimizer, optimizer_names, parse_arch, resolve_optimizer
@@ -13,8 +15,17 @@ PLOT_HINT = 'lr-find plot skipped: matplotlib is not installed (pip install "lay
 def _positive_float(text):
     value = nonneg_float(text)
     if value == 0:
-        import argparse
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
 
 
@@ -35,7 +46,7 @@ def register(sub):
                    help=f"one of {', '.join(optimizer_names())}, any case (default Adam)")
     p.add_argument("--weight-decay", type=nonneg_float, default=0.0, metavar="WD", help="weight decay (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size (default 32)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch order (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the weights and the batch order (default 0)")
     p.add_argument("--start", type=_positive_float, default=1e-7, help="first learning rate (default 1e-7)")
     p.add_argument("--end", type=_positive_float, default=10.0, help="last learning rate (default 10)")
     p.add_argument("--steps", type=positive_int, default=100, help="number of updates (default 100)")
@@ -47,8 +58,6 @@ def register(sub):
 def run(args):
     from ..train import Trainer
 
-    if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {args.seed}")
     data = load_dataset(args.data, args.data_dir)
     widths = [data.n_features, *DEFAULT_HIDDEN, data.n_classes] if args.arch is None else parse_arch(args.arch)
     if widths[0] != data.n_features or widths[-1] != data.n_classes:

@@ -18,7 +18,8 @@ from .progress import ProgressLogger
 from .guards import DivergenceError, LossExplosionError
 from .trainer import Trainer
 
-__all__ = ["Trainer", "DivergenceError", "LossExplosionError", "Callback", "EarlyStopping", "LRScheduler", "ModelCheckpoint",
+__all__ = ["Trainer", "DivergenceError", "LossExplosionError", "Callback", "EarlyStopping", "LRScheduler",
+           "ModelCheckpoint",
            "ProgressLogger", "History", "Accuracy", "top_k_accuracy", "evaluate", "resolve_metrics",
            "Batcher", "epoch_order", "num_batches", "save_checkpoint", "load_checkpoint", "Checkpoint",
            "CheckpointError", "LoadReport", "lr_find", "LRFindResult", "describe_network", "build_network"]

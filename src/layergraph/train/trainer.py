@@ -13,7 +13,7 @@ from ..optim.clip import clip_grad_norm
 from .batches import Batcher, epoch_order
 from .guards import DivergenceError, LossExplosionError, check_finite_data, warn_small_validation
 from .callbacks import Callback, LRScheduler
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .history import History
 from .metrics import Averager, evaluate, resolve_metrics
 from .progress import ProgressLogger
@@ -349,12 +349,12 @@ class Trainer:
             start = state.get("start_loss")
             self.start_loss = None if start is None else float(start)
             self.history = History({k: list(v) for k, v in state["history"].items()})
-            saved = list(state["callbacks"])
-        except (KeyError, TypeError, ValueError) as err:
+            saved = [s for s in state["callbacks"] if isinstance(s, dict) and isinstance(s.get("state"), dict)]
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"Trainer.load_state_dict: malformed trainer state ({type(err).__name__}: {err})") \
                 from None
         for cb in self.callbacks:
-            match = next((s for s in saved if s["class"] == type(cb).__name__), None)
+            match = next((s for s in saved if s.get("class") == type(cb).__name__), None)
             if match is not None:
                 saved.remove(match)
                 if match["state"]:
@@ -374,10 +374,17 @@ class Trainer:
         """
         ckpt = load_checkpoint(path)
         if not isinstance(ckpt.meta.get("trainer"), dict):
-            raise ValueError(f"Trainer.load_checkpoint: {os.fspath(path)!r} holds no trainer state (it was not "
-                             "written by Trainer.save_checkpoint); use load_checkpoint(path, net, optimizer)")
+            raise CheckpointError(f"Trainer.load_checkpoint: {os.fspath(path)!r} holds no trainer state (it was "
+                                  "not written by Trainer.save_checkpoint); use load_checkpoint(path, net, optimizer)")
         opt = self.optimizer if callable(getattr(self.optimizer, "load_state_dict", None)) else None
+        saved = self._snapshot(), self.state_dict()
         ckpt.restore(self.net, opt)
-        self.load_state_dict(ckpt.meta["trainer"])
+        try:
+            self.load_state_dict(ckpt.meta["trainer"])
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as err:
+            self._restore(saved[0])  # all or nothing
+            self.load_state_dict(saved[1])
+            text = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise CheckpointError(f"{os.fspath(path)}: malformed trainer state ({text})") from None
         return ckpt
 
