@@ -5,6 +5,7 @@ import json
 import struct
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,14 @@ def test_flipped_compression_method_in_the_zip_directory(tmp_path):
     raw[central + 10] ^= 0x5A
     path.write_bytes(bytes(raw))
     assert "compression method" in load_one_line(path)
+
+
+def test_impossible_zip_version_in_the_directory(tmp_path):
+    path = small_checkpoint(tmp_path / "c.npz")
+    raw = bytearray(path.read_bytes())
+    raw[raw.index(b"PK\x01\x02") + 6] = 0xFA  # "version needed to extract": 25.0
+    path.write_bytes(bytes(raw))
+    assert "truncated or corrupt" in load_one_line(path)
 
 
 @pytest.mark.parametrize("keep", [0.05, 0.3, 0.6, 0.9, 0.99])
@@ -131,6 +140,7 @@ def test_wrong_types_in_the_header(tmp_path, edit):
 
 @pytest.mark.parametrize("edit", [
     lambda a: a.update(layers=5),
+    lambda a: a.update(layers=[]),  # stored arrays the description does not declare
     lambda a: a["layers"][0].update(name=7),
     lambda a: a["layers"][0].update(params=[1]),
     lambda a: a["layers"][0].update(params={"W": [[3, 2]]}),
@@ -171,12 +181,13 @@ def test_cli_evaluate_and_resume_print_one_line(tmp_path, capsys):
     raw[raw.index(b"PK\x01\x02") + 10] ^= 0x5A
     path.write_bytes(bytes(raw))
     for argv in (["evaluate", str(path)], ["train", "--resume", str(path), "--out", str(tmp_path / "o")],
-                 ["evaluate", str(tmp_path)]):
+                 ["evaluate", str(tmp_path)], ["train", "--resume", str(tmp_path)]):
         capsys.readouterr()
         assert main(argv) != 0
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    assert "is a directory" in err
+        if argv[-1] == str(tmp_path):
+            assert "is a directory" in err and "corrupt" not in err
 
 
 def _mutate(raw, data):
@@ -268,8 +279,90 @@ def test_fuzzed_json_values_raise_only_checkpoint_error(tmp_path_factory, data):
         assert "\n" not in str(err)
 
 
-def test_zip_helpers_still_see_our_files_as_plain_stored_zips(tmp_path):
+def test_checkpoints_are_plain_stored_zips(tmp_path):
     path = small_checkpoint(tmp_path / "c.npz")
     with zipfile.ZipFile(path) as z:
         assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
-    assert struct.calcsize("<H") == 2
+
+
+def _trainer(callbacks=()):  # noqa: D401
+    from layergraph.optim import Adam
+    from layergraph.train import EarlyStopping, Trainer
+    return Trainer(make_net(seed=2), Adam(1e-2), batch_size=10, seed=0, verbose=0,
+                   callbacks=[EarlyStopping(monitor="loss", patience=2), *callbacks])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_trainer_checkpoints_resume_or_raise_checkpoint_error(tmp_path_factory, data):
+    from train_support import make_data
+    if "trainer" not in _FUZZ_SOURCE:
+        d = tmp_path_factory.mktemp("fuzz-trainer")
+        trainer = _trainer()
+        trainer.fit(*make_data(30), epochs=2)
+        _FUZZ_SOURCE["trainer"] = Path(trainer.save_checkpoint(d / "t.npz"))
+    base = _FUZZ_SOURCE["trainer"]
+    values = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3) | st.lists(st.integers(), max_size=2)
+
+    def edit(tree):
+        paths = []
+
+        def walk(node, path, depth):
+            if depth > 6:
+                return
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            for k, v in items:
+                paths.append(path + (k,))
+                walk(v, path + (k,), depth + 1)
+        walk(tree["meta"], ("meta",), 0)
+        walk(tree["optimizer"], ("optimizer",), 0)
+        for _ in range(data.draw(st.integers(1, 3))):
+            path = data.draw(st.sampled_from(sorted(paths, key=str)))
+            node = tree
+            try:  # an earlier edit may have replaced a container on this path
+                for k in path[:-1]:
+                    node = node[k]
+                node[path[-1]] = data.draw(values)
+            except (KeyError, IndexError, TypeError):
+                continue
+        return tree
+
+    path = rewrite(base, base.parent / "edited.npz", header=edit) if data.draw(st.booleans()) else None
+    if path is None:
+        raw = _mutate(base.read_bytes(), data)
+        path = base.parent / "mutated.npz"
+        path.write_bytes(raw)
+    trainer = _trainer()
+    before = trainer.net.state_dict()
+    try:
+        trainer.load_checkpoint(path)
+    except CheckpointError as err:
+        assert "\n" not in str(err) or "does not match the network" in str(err)
+        after = trainer.net.state_dict()
+        assert all(np.array_equal(before[k], after[k]) for k in before)  # nothing half-loaded
+
+
+def test_large_uncompressed_arrays_are_crc_checked(tmp_path):
+    net = lg.Sequential([("fc", lg.Affine(1024, 1024, rng=0))], loss=lg.SoftmaxWithLoss())  # 4 MB: direct read
+    path = tmp_path / "big.npz"
+    save_checkpoint(path, net)
+    np.testing.assert_array_equal(load_checkpoint(path).params["fc.W"], net.params["fc.W"])
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    path.write_bytes(bytes(raw))
+    assert "CRC" in load_one_line(path)
+
+
+def test_directory_entry_declaring_a_huge_size(tmp_path):
+    path = small_checkpoint(tmp_path / "c.npz")
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 24:central + 28] = struct.pack("<I", 4_000_000_000)  # uncompressed size: 4 GB
+    path.write_bytes(bytes(raw))
+    tracemalloc.start()
+    try:
+        load_one_line(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6

@@ -47,7 +47,8 @@ def workdir(tmp_path, monkeypatch):
     (["--arch", "64-x-10"], "argument --arch: expected widths like 64-100-10, got '64-x-10'", 2),
     (["--arch", "64"], "argument --arch: expected at least two positive widths", 2),
     (["--arch", "63-10"], "digits has 64 input features and 10 classes", 1),
-    (["--data", "cifar"], "argument --data: invalid choice: 'cifar'", 2),
+    (["--data", "cifar"], "argument --data: expected one of digits, mnist, spiral, xor, circles or a .npz / .csv "
+                          "file, got 'cifar'", 2),
     (["--activation", "gelu"], "argument --activation: invalid choice", 2),
     (["--schedule", "linear"], "argument --schedule: invalid choice", 2),
     (["--bogus"], "unrecognized arguments: --bogus", 2),

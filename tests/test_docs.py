@@ -24,18 +24,22 @@ from conftest import MNIST_DIR, shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-TIMEOUT = 120  # seconds per file; the blocks themselves are meant to take seconds
-XFAIL = {}  # doc name -> reason, for files whose blocks are known not to run yet
+TIMEOUT = 300  # seconds per file (generous: shared machines); the blocks are meant to take seconds
+# doc name -> reason, for files whose blocks are known not to run yet (still run: they pass once fixed)
+XFAIL = {"benchmarking.md": "the sweep example has no `if __name__ == '__main__':` guard: its spawned workers "
+                            "re-run it and the pool breaks (BrokenProcessPool)"}
 
 _FENCE = re.compile(r"^```(\S*)[ \t]*(.*?)\n(.*?)^```[ \t]*$", re.S | re.M)
 
 _RUNNER = r"""
 import json, os, re, subprocess, sys
-sys.path.insert(0, os.getcwd())
-blocks = json.load(sys.stdin)
-namespace = {"__name__": "__main__"}
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "_doc_blocks.json")) as fh:
+    blocks = json.load(fh)
+namespace = {"__name__": __name__}  # "__mp_main__" when a spawned worker re-imports this script, as for any script
 for name, line, code in blocks:
     listing = re.match(r"# ([\w./-]+\.py)\n", code)
+    if listing and __name__ != "__main__":
+        continue
     if listing:
         path = listing.group(1)
         parts = path.split("/")[:-1]
@@ -85,20 +89,32 @@ def test_fence_parser_finds_runnable_blocks_only():
 
 
 def run_blocks(name, blocks, cwd):
+    """Run the blocks as one script file, ``python _run_doc_blocks.py`` in *cwd*, as a reader would run them."""
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", LAYERGRAPH_DATA=str(shared_data_dir()))
-    payload = json.dumps([[name, line, code] for line, code in blocks])
-    return subprocess.run([sys.executable, "-c", _RUNNER], input=payload, capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=TIMEOUT)
+    cwd = Path(cwd)
+    cwd.mkdir(parents=True, exist_ok=True)
+    (cwd / "_doc_blocks.json").write_text(json.dumps([[name, line, code] for line, code in blocks]))
+    (cwd / "_run_doc_blocks.py").write_text(_RUNNER)
+    return subprocess.run([sys.executable, "_run_doc_blocks.py"], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=TIMEOUT)
 
 
 def test_file_listings_are_written_and_listed_tests_run(tmp_path):
-    ok = run_blocks("demo.md", [(1, "# pkg/mod.py\nVALUE = 3\n"), (4, "import pkg.mod\nassert pkg.mod.VALUE == 3\n"),
-                                (8, "# tests/test_x.py\nimport pkg.mod\n\ndef test_v():\n    assert pkg.mod.VALUE == 3\n")],
-                    tmp_path)
-    assert ok.returncode == 0, ok.stderr
+    listing = "# tests/test_y.py\nimport pkg.mod\n\ndef test_v():\n    assert pkg.mod.VALUE == 4\n"
+    proc = run_blocks("demo.md", [(1, "# pkg/mod.py\nVALUE = 3\n"), (4, "import pkg.mod\nassert pkg.mod.VALUE == 3\n"),
+                                  (8, listing)], tmp_path)
     assert (tmp_path / "pkg" / "__init__.py").is_file() and not (tmp_path / "tests" / "__init__.py").exists()
-    bad = run_blocks("demo.md", [(1, "# tests/test_y.py\ndef test_v():\n    assert False\n")], tmp_path)
-    assert bad.returncode != 0 and "demo.md:1: pytest tests/test_y.py failed" in bad.stderr
+    assert proc.returncode != 0 and "demo.md:8: pytest tests/test_y.py failed" in proc.stderr  # the test ran
+
+
+def test_blocks_run_as_a_script_so_process_pools_need_a_main_guard(tmp_path):
+    pool = ("import multiprocessing as mp\nfrom concurrent.futures import ProcessPoolExecutor\n"
+            "def work():\n    with ProcessPoolExecutor(1, mp_context=mp.get_context('spawn')) as ex:\n"
+            "        print('got', ex.submit(abs, -3).result())\n")
+    guarded = run_blocks("demo.md", [(1, pool + "if __name__ == '__main__':\n    work()\n")], tmp_path / "a")
+    assert guarded.returncode == 0 and "got 3" in guarded.stdout, guarded.stderr
+    unguarded = run_blocks("demo.md", [(1, pool + "work()\n")], tmp_path / "b")
+    assert unguarded.returncode != 0
 
 
 def test_a_raising_block_fails(tmp_path):
@@ -107,11 +123,11 @@ def test_a_raising_block_fails(tmp_path):
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
-def test_doc_python_blocks_run(doc, tmp_path):
+def test_doc_python_blocks_run(doc, tmp_path, request):
     blocks = python_blocks(doc, mnist=HAVE_MNIST)
     if not blocks:
         pytest.skip(f"{doc.name} has no runnable python block")
     if doc.name in XFAIL:
-        pytest.xfail(XFAIL[doc.name])
+        request.applymarker(pytest.mark.xfail(reason=XFAIL[doc.name], strict=False))
     proc = run_blocks(doc.name, blocks, tmp_path)
     assert proc.returncode == 0, f"{doc.name}: a python block failed\n{proc.stderr[-3000:]}"

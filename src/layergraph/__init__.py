@@ -3,6 +3,7 @@
 ``import layergraph as lg`` gives the layers, the :class:`Sequential` container and :func:`gradcheck`.
 """
 
+from . import _cli_start  # noqa: F401 (first: a Ctrl-C while the command imports prints one line)
 from . import bench, data, errors, layers, optim, testing, train
 from .data import load_digits, load_mnist, load_mnist_test_split
 from .errors import CallOrderError, NonFiniteError, ShapeError, StateDictError

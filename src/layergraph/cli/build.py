@@ -98,8 +98,16 @@ def default_lr(name):
     return float(inspect.signature(resolve_optimizer(name)).parameters["lr"].default)
 
 
-def make_optimizer(name, lr, weight_decay=0.0):
-    """Instantiate optimizer *name* with *lr* and (coupled, or decoupled for AdamW) *weight_decay*."""
+def default_weight_decay(name):
+    """The default weight decay of optimizer *name* (its constructor's default: 0.01 for AdamW, else 0)."""
+    return float(inspect.signature(resolve_optimizer(name)).parameters["weight_decay"].default)
+
+
+def make_optimizer(name, lr, weight_decay=None):
+    """Instantiate optimizer *name* with *lr* and (coupled, or decoupled for AdamW) *weight_decay*
+    (None: the optimizer's own default)."""
+    if weight_decay is None:
+        weight_decay = default_weight_decay(name)
     return resolve_optimizer(name)(lr, weight_decay=weight_decay)
 
 
@@ -128,3 +136,71 @@ def make_schedule(name, lr, epochs, steps_per_epoch):
         # patience=2: the rate is halved at the 3rd consecutive epoch without a lower val_loss.
         return S.ReduceLROnPlateau(lr, factor=0.5, patience=2), "epoch"
     raise ValueError(f"--schedule: expected one of {', '.join(SCHEDULES)}, got {name!r}")
+
+
+def model_input_shape(config, data):
+    """Shape of one sample as the model of *config* takes it: the data's own for ``--model``, ``(C, H, W)``
+    for the convolutional presets (flat square samples are read as one-channel images), flat otherwise."""
+    from .presets import is_preset
+
+    if config.get("model"):
+        return data.sample_shape
+    if is_preset(config.get("arch")):
+        if data.image_shape is not None:
+            return tuple(data.image_shape)
+        if len(data.sample_shape) == 3:
+            return data.sample_shape
+        side = math.isqrt(data.n_features)
+        if side * side == data.n_features:
+            return (1, side, side)
+        raise ValueError(f"--arch {config['arch']}: needs images, but {data.name} has samples of shape "
+                         f"{data.sample_shape} (give (N, C, H, W) arrays or square numbers of features)")
+    return (data.n_features,)
+
+
+def build_model(config, data):
+    """The network *config* asks for (``--model`` factory, ``--arch`` preset or MLP widths), checked against
+    *data*; returns ``(net, input_shape)``."""
+    from .presets import build_from_factory, build_preset, is_preset
+
+    shape = model_input_shape(config, data)
+    if config.get("model"):
+        net = build_from_factory(config["model"], shape, data.n_classes, config["seed"])
+        what = f"--model {config['model']}"
+    elif is_preset(config.get("arch")):
+        net = build_preset(config["arch"], shape, data.n_classes, config["seed"])
+        what = f"--arch {config['arch']}"
+    else:
+        widths = parse_arch(config["arch"])
+        if widths[0] != data.n_features or widths[-1] != data.n_classes:
+            raise ValueError(f"--arch {config['arch']}: {data.name} has {data.n_features} input features and "
+                             f"{data.n_classes} classes, so the widths must be {data.n_features}-...-"
+                             f"{data.n_classes}")
+        return build_mlp(widths, config["activation"], seed=config["seed"]), shape
+    sample = data.x_train[:1].reshape(1, *shape)
+    try:
+        out = net.forward(sample.astype(next(iter(net.params.values())).dtype, copy=False), train=False)
+    except ValueError as err:
+        raise ValueError(f"{what}: the network does not accept {data.name} samples of shape {shape}: {err}") from None
+    if out.shape != (1, data.n_classes):
+        raise ValueError(f"{what}: the network outputs shape {out.shape[1:]} per sample but {data.name} has "
+                         f"{data.n_classes} classes")
+    return net, shape
+
+
+def rebuild_network(ckpt):
+    """The network saved in checkpoint *ckpt* with its weights: rebuilt by the ``--model`` factory recorded in
+    the run options when there is one (custom layer classes), otherwise from the stored architecture."""
+    from .presets import build_from_factory
+
+    cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
+    spec = cli.get("model")
+    if spec:
+        net = build_from_factory(spec, ckpt.meta.get("input_shape", ()), ckpt.meta.get("num_classes", 0),
+                                 cli.get("seed", 0))
+        ckpt.restore(net)
+        return net
+    try:
+        return ckpt.build_network()
+    except ValueError as err:
+        raise ValueError(f"{ckpt.path}: {err}; a run trained with --model rebuilds through its factory") from None

@@ -35,17 +35,27 @@ class Dataset:
     t_test: np.ndarray
     description: str
     held_out: str = "test"
+    image_shape: tuple = None  # (C, H, W) of image data sets, used by the convolutional presets
+    class_names: list = None
+    feature_names: list = None  # CSV header names of the feature columns, when the file has a header
 
     @property
     def n_features(self):
-        return int(self.x_train.shape[1])
+        return int(np.prod(self.x_train.shape[1:]))
+
+    @property
+    def sample_shape(self):
+        """Shape of one sample as stored, e.g. ``(64,)`` or ``(1, 28, 28)``."""
+        return tuple(int(d) for d in self.x_train.shape[1:])
 
     @property
     def n_classes(self):
+        if self.class_names is not None:
+            return len(self.class_names)
         return int(max(self.t_train.max(), self.t_test.max())) + 1
 
 
-def load_dataset(name, data_dir=None):
+def load_dataset(name, data_dir=None, target_column=None):
     """Load dataset *name* (see :data:`DATASETS`).
 
     Parameters
@@ -55,6 +65,8 @@ def load_dataset(name, data_dir=None):
         Only for ``mnist``: the directory holding the IDX files (otherwise ``$LAYERGRAPH_DATA`` and the cache
         directory are searched). With all four files, the standard 60,000 / 10,000 split is used; with only the
         two ``t10k-*`` files, the 8,000 / 2,000 split of the test images.
+    target_column : str or int, optional
+        Only for ``.csv`` files: the column holding the class labels (name or 0-based index; default the last).
 
     Returns
     -------
@@ -70,12 +82,33 @@ def load_dataset(name, data_dir=None):
     if name == "digits":
         (x, t), (xt, tt) = data.load_digits()
         return Dataset(name, x, t, xt, tt,
-                       f"UCI 8x8 digits shipped with layergraph: {len(x):,} train / {len(xt):,} test")
+                       f"UCI 8x8 digits shipped with layergraph: {len(x):,} train / {len(xt):,} test",
+                       image_shape=(1, 8, 8))
     if name == "mnist":
-        return _load_mnist(data_dir)
+        ds = _load_mnist(data_dir)
+        ds.image_shape = (1, 28, 28)
+        return ds
     if name in ("spiral", "xor", "circles"):
         return _toy(name)
-    raise ValueError(f"--data: expected one of {', '.join(DATASETS)}, got {name!r}")
+    if is_file_spec(name):
+        from .own_data import load_file
+
+        return load_file(name, target_column)
+    raise ValueError(f"--data: expected one of {', '.join(DATASETS)} or a .npz / .csv file, got {name!r}")
+
+
+def is_file_spec(name):
+    """True for ``--data`` values naming a file (``.npz`` or ``.csv``) rather than a built-in data set."""
+    return isinstance(name, str) and name.lower().endswith((".npz", ".csv"))
+
+
+def data_choice(text):
+    """``type=`` for ``--data``: a built-in name or a path ending in ``.npz`` / ``.csv``."""
+    import argparse
+
+    if text in DATASETS or is_file_spec(text):
+        return text
+    raise argparse.ArgumentTypeError(f"expected one of {', '.join(DATASETS)} or a .npz / .csv file, got {text!r}")
 
 
 def _load_mnist(data_dir):

@@ -1,10 +1,14 @@
 """``layergraph evaluate CHECKPOINT``: loss, accuracy and confusion matrix of a saved network on a dataset."""
 
+import os
+
 import numpy as np
 
-from .datasets import DATASETS, load_dataset
+from ..train.metrics import classification_report, confusion_matrix
+
+from .datasets import DATASETS, data_choice, is_file_spec, load_dataset
 from .options import positive_int
-from .outputs import confusion_matrix, format_confusion
+from .outputs import format_confusion
 
 
 def register(sub):
@@ -12,10 +16,14 @@ def register(sub):
         "evaluate", help="evaluate a saved network on a dataset",
         description="Rebuild the network saved in a checkpoint, run it in inference mode on a dataset and print "
                     "the loss, the accuracy and the confusion matrix (rows: true class, columns: predicted class, "
-                    "with each class's recall).")
+                    "with each class's recall), and the per-class precision, recall and F1 table; class names "
+                    "stored in the checkpoint label the table.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz checkpoint (e.g. runs/<run>/checkpoint.npz)")
-    p.add_argument("--data", choices=DATASETS, default=None,
-                   help="dataset (default: the one the checkpoint was trained on by `layergraph train`)")
+    p.add_argument("--data", type=data_choice, default=None, metavar="NAME|FILE",
+                   help=f"dataset: {', '.join(DATASETS)} or a .npz / .csv file as for train (default: the one the "
+                        "checkpoint was trained on by `layergraph train`)")
+    p.add_argument("--target-column", default=None, metavar="COLUMN",
+                   help="for a .csv file: the column of class labels (default: the training run's, else the last)")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="directory of the MNIST files (default: the training run's, then $LAYERGRAPH_DATA, then "
                         "~/.cache/layergraph)")
@@ -28,29 +36,38 @@ def register(sub):
 
 def run(args):
     from ..train import evaluate, load_checkpoint
+    from .build import rebuild_network
 
     ckpt = load_checkpoint(args.checkpoint)
     saved = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
     name = args.data or saved.get("data")
     if name is None:
         raise ValueError(f"{args.checkpoint} does not say which data it was trained on; pass --data")
-    data_dir = args.data_dir if args.data_dir is not None else (saved.get("data_dir") if name == saved.get("data")
-                                                                else None)
-    net = ckpt.build_network()
-    data = load_dataset(name, data_dir)
+    same = args.data is None or (is_file_spec(name) and os.path.abspath(name) == saved.get("data")) \
+        or name == saved.get("data")
+    data_dir = args.data_dir if args.data_dir is not None else (saved.get("data_dir") if same else None)
+    target = args.target_column if args.target_column is not None else (saved.get("target_column") if same else None)
+    net = rebuild_network(ckpt)
+    data = load_dataset(name, data_dir, target)
     if args.split == "train":
         x, t, label = data.x_train, data.t_train, "train"
     else:
         x, t, label = data.x_test, data.t_test, data.held_out
+    shape = ckpt.meta.get("input_shape")
+    if shape and int(np.prod(shape)) == data.n_features:
+        x = x.reshape(len(x), *[int(d) for d in shape])
     try:
         result = evaluate(net, x, t, batch_size=args.batch_size)
     except ValueError as err:
         raise ValueError(f"the network in {args.checkpoint} does not fit {name} ({x.shape[1]} features, "
                          f"{data.n_classes} classes): {err}") from None
     pred = np.concatenate([net.loss_layer.predicted_labels(net.forward(x[i:i + args.batch_size], train=False))
-                           for i in range(0, len(x), args.batch_size)])
+                           for i in range(0, len(x), args.batch_size)]).reshape(len(x))
     n_out = int(net.forward(x[:1], train=False).shape[1])
-    cm = confusion_matrix(t, pred, max(data.n_classes, n_out))
+    k = max(data.n_classes, n_out, 2)
+    cm = confusion_matrix(t, pred, k)
+    names = ckpt.meta.get("class_names") or data.class_names
+    names = [str(c) for c in names] if names and len(names) == k else None
     epoch = ckpt.meta.get("trainer", {}).get("epoch") if isinstance(ckpt.meta.get("trainer"), dict) else None
     trained = f" after {epoch} epoch(s)" if epoch is not None else ""
     print(f"checkpoint: {args.checkpoint}{trained}")
@@ -60,4 +77,8 @@ def run(args):
     print(f"accuracy: {result['accuracy']:.2%} ({int(np.trace(cm)):,} of {len(x):,} correct)")
     print("confusion matrix (rows: true class, columns: predicted class):")
     print(format_confusion(cm))
+    if names:
+        print("classes: " + ", ".join(f"{i} = {n}" for i, n in enumerate(names)))
+    print()
+    print(classification_report(t, pred, class_names=names, num_classes=k))
     return 0

@@ -48,10 +48,35 @@ def optimizer_name(text):
 
 
 def arch_spec(text):
-    """``type=`` for ``--arch``: checks the syntax (``64-100-10``) and returns the text normalised."""
+    """``type=`` for ``--arch``: a preset name, or widths (``64-100-10``) returned normalised."""
     from .build import parse_arch
+    from .presets import is_preset
 
+    if is_preset(text):
+        return text.lower()
     try:
         return "-".join(map(str, parse_arch(text)))
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err).removeprefix("--arch: ")) from None
+
+
+def nonneg_int(text):
+    """``type=`` for options that take an int >= 0 (``--seed``, ``--early-stopping``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    """``type=`` for options that take a finite float > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value

@@ -16,51 +16,75 @@ def write_json(path, obj):
         f.write("\n")
 
 
-def plot_history(history, path, title=""):
-    """Save learning curves (loss, and accuracy when logged; training and validation) as a PNG.
+def plot_history(history, path, title="", val_label="validation"):
+    """Save learning curves (loss, accuracy when logged, and the learning rate) as a PNG.
 
     Uses matplotlib's Agg canvas directly (no pyplot, no global backend change), imported only here.
 
     Parameters
     ----------
     history : History or dict of lists
-        With ``epoch`` and ``loss``; ``accuracy``, ``val_loss`` and ``val_accuracy`` are drawn when present.
+        With ``epoch`` and ``loss``; ``accuracy``, ``val_loss``, ``val_accuracy`` and ``lr`` are drawn when
+        present.
     path : str
     title : str
+    val_label : str, default "validation"
+        Legend label of the ``val_*`` curves: say "test" when the held-out test set was used each epoch.
 
     Returns
     -------
     str or None
         *path*, or None when matplotlib is not installed.
     """
+    fig = learning_curve_figure(history, title, val_label)
+    if fig is None:
+        return None
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=100)
+    return path
+
+
+def learning_curve_figure(history, title="", val_label="validation"):
+    """The matplotlib ``Figure`` that :func:`plot_history` saves (None without matplotlib).
+
+    One panel per quantity: loss (log scale), accuracy, learning rate (log scale, when the history has a
+    positive ``lr``); epochs on the x axis with integer ticks.
+    """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
     panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if "accuracy" in history else [])
-    fig = Figure(figsize=(5 * len(panels), 3.8), layout="constrained")
+    lrs = _floats(history.get("lr", []))
+    if len(lrs) and np.any(np.isfinite(lrs) & (lrs > 0)):
+        panels.append(("lr", "learning rate"))
+    fig = Figure(figsize=(4.5 * len(panels), 3.8), layout="constrained")
     FigureCanvasAgg(fig)
     epochs = history["epoch"]
     for i, (key, label) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
-        ax.plot(epochs, _floats(history[key]), marker=".", label="train")
-        if f"val_{key}" in history:
-            ax.plot(epochs, _floats(history[f"val_{key}"]), marker=".", label="validation")
+        if key == "lr":
+            ax.plot(epochs, lrs, marker=".", color="C2", label="learning rate")
+        else:
+            ax.plot(epochs, _floats(history[key]), marker=".", label="train")
+            if f"val_{key}" in history:
+                ax.plot(epochs, _floats(history[f"val_{key}"]), marker=".", label=val_label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        if key == "loss":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if key in ("loss", "lr"):
             ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         ax.legend()
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=100)
-    return path
+    return fig
 
 
 def _floats(values):
-    return [np.nan if v is None else float(v) for v in values]
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
 def confusion_matrix(true, pred, n_classes):

@@ -10,6 +10,7 @@ from ..errors import ShapeError, describe
 from ..layers.base import Loss
 from ..layers.composite import Composite, backward_part, set_qualname
 from . import draw, state
+from . import predict as _predict
 from .packing import flatten_parameters
 from .summary import Summary, summary_rows
 
@@ -113,6 +114,9 @@ class Sequential(Composite):
 
     def forward(self, x, train=True):
         """Apply every layer in order (not the loss). ``x`` ``(N, ...)``; ``train=False`` is inference."""
+        if getattr(x, "ndim", 0) and x.shape[0] == 0:
+            raise ShapeError(f"{describe(self)}: argument 'x' is an empty batch (shape {x.shape}); "
+                             "give at least one sample")
         for layer in self._layers.values():
             x = layer.forward(x, train=train)
         return x
@@ -134,6 +138,14 @@ class Sequential(Composite):
         if batch_size is None or len(x) <= batch_size:
             return self.forward(x, train=False)
         return np.concatenate([self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)])
+
+    def predict_proba(self, x, batch_size=None):
+        """Class probabilities ``(N, C)`` for a softmax or sigmoid head; see :func:`layergraph.network.predict`."""
+        return _predict.predict_proba(self, x, batch_size)
+
+    def predict_labels(self, x, batch_size=None, threshold=0.5):
+        """Predicted labels ``(N,)`` (``(N, C)`` 0/1 for multi-label sigmoid heads); see ``network.predict``."""
+        return _predict.predict_labels(self, x, batch_size, threshold)
 
     def loss(self, x, t, train=True):
         """Forward through the layers and the loss layer; return the loss (float)."""
@@ -165,9 +177,15 @@ class Sequential(Composite):
         if len(x) != len(t):
             raise ShapeError(f"{describe(self)}.accuracy: 'x' has {len(x)} samples but 't' has {len(t)}")
         judge = self.loss_layer if isinstance(self.loss_layer, Loss) else Loss()
+        if len(x) == 0:
+            raise ShapeError(f"{describe(self)}.accuracy: argument 'x' holds no samples")
+        t = np.asarray(t)
         correct = total = 0
         for i in range(0, len(x), batch_size):
-            pred = judge.predicted_labels(self.forward(x[i:i + batch_size], train=False))
+            y = self.forward(x[i:i + batch_size], train=False)
+            if i == 0:
+                _check_label_range(self, t, y)
+            pred = judge.predicted_labels(y)
             true = judge.target_labels(t[i:i + batch_size])
             hit = pred == true.reshape(pred.shape)
             keep = getattr(judge, "valid_mask", lambda _: None)(t[i:i + batch_size])
@@ -245,3 +263,13 @@ def _check_name(name):
         raise TypeError(f"Sequential: layer names must be str, got {type(name).__name__}")
     if not name or "." in name or name == "loss":
         raise ValueError(f"Sequential: invalid layer name {name!r} (non-empty, no '.', and 'loss' is reserved)")
+
+
+def _check_label_range(net, t, y):
+    """Integer labels must index the network's output columns (a softmax head with C > 1 outputs)."""
+    if t.ndim != 1 or t.dtype.kind not in "iub" or getattr(y, "ndim", 0) != 2 or y.shape[1] < 2:
+        return
+    lo, hi = int(t.min()), int(t.max())
+    if lo < 0 or hi >= y.shape[1]:
+        raise ValueError(f"{describe(net)}.accuracy: argument 't' holds labels in [{lo}, {hi}] but the network "
+                         f"has {y.shape[1]} outputs (labels 0..{y.shape[1] - 1})")

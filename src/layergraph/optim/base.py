@@ -87,7 +87,8 @@ class Optimizer:
     State is created lazily, per parameter name, at the first ``update`` that sees the name;
     scratch arrays are shared by parameters of equal shape and dtype, so a step allocates no
     full-size arrays once every shape has been seen. Arithmetic runs in each parameter's
-    own dtype.
+    own dtype, except for float16 parameters: their update is computed in float32 (with
+    float32 state, so second moments and ``eps`` do not underflow) and stored in float16.
     """
 
     lr = Hyper(check_nonneg)
@@ -216,6 +217,9 @@ class Optimizer:
             lr = base_lr if lr_scale is None else base_lr * lr_scale
             if wd is None:
                 wd = base_wd
+            half = p.dtype == np.float16
+            if half:  # compute in float32, store float16: the moments and eps underflow in half precision
+                p_out, p, g = p, p.astype(np.float32), g.astype(np.float32)
             state = self._state.get(name)
             if state is None:
                 state = self._state[name] = self._init_state(p)
@@ -226,6 +230,8 @@ class Optimizer:
                 gw += g
                 g = gw
             self._apply(p, g, state, work, lr, wd, hp)
+            if half:
+                np.copyto(p_out, p, casting="same_kind")
         self.steps += 1
         return True
 
@@ -376,6 +382,8 @@ class Optimizer:
 
     def _adopt_loaded(self, name: str, p: np.ndarray, state: dict) -> None:
         owner = f"{type(self).__name__}.update"
+        if p.dtype == np.float16:
+            p = np.empty(p.shape, np.float32)  # half-precision parameters keep float32 state
         template = self._init_state(p)
         if set(template) != set(state):
             raise ValueError(

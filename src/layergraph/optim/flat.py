@@ -73,6 +73,8 @@ class FlatPlan:
         packed_p, packed_g = packed_base(p_arrays), packed_base(g_arrays)
         if packed_p is None or packed_g is None or packed_p[1] != packed_g[1]:
             return None
+        if packed_p[0].dtype == np.float16:
+            return None  # half precision takes the per-parameter path, which computes in float32
         settings = {opt._settings(name) for name in names}
         if len(settings) != 1:
             return None

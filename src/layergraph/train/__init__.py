@@ -12,11 +12,14 @@ from .batches import Batcher, epoch_order, num_batches
 from .callbacks import Callback, EarlyStopping, LRScheduler, ModelCheckpoint
 from .checkpoint import Checkpoint, CheckpointError, LoadReport, load_checkpoint, save_checkpoint
 from .history import History
+from .lr_find import LRFindResult, lr_find
 from .metrics import Accuracy, evaluate, resolve_metrics, top_k_accuracy
 from .progress import ProgressLogger
-from .trainer import DivergenceError, Trainer
+from .guards import DivergenceError, LossExplosionError
+from .trainer import Trainer
 
-__all__ = ["Trainer", "DivergenceError", "Callback", "EarlyStopping", "LRScheduler", "ModelCheckpoint",
+__all__ = ["Trainer", "DivergenceError", "LossExplosionError", "Callback", "EarlyStopping", "LRScheduler",
+           "ModelCheckpoint",
            "ProgressLogger", "History", "Accuracy", "top_k_accuracy", "evaluate", "resolve_metrics",
            "Batcher", "epoch_order", "num_batches", "save_checkpoint", "load_checkpoint", "Checkpoint",
-           "CheckpointError", "LoadReport", "describe_network", "build_network"]
+           "CheckpointError", "LoadReport", "lr_find", "LRFindResult", "describe_network", "build_network"]

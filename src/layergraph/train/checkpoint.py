@@ -85,9 +85,10 @@ class Checkpoint:
                                       f"{type(optimizer).__name__}")
             try:
                 optimizer.load_state_dict(self.optimizer)
-            except (ValueError, TypeError) as err:
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as err:
+                text = str(err).splitlines()[0] if str(err) else type(err).__name__
                 raise CheckpointError(f"{self.path}: optimizer state does not fit "
-                                      f"{type(optimizer).__name__}: {err}") from err
+                                      f"{type(optimizer).__name__}: {text}") from None
         if net is not None:
             _copy_state(self, net, report)
             self.load_report = report
@@ -245,6 +246,11 @@ def _read(archive, path):
             if missing:
                 raise CheckpointError(f"{path}: not a complete layergraph checkpoint ({kind} {missing[0]!r} is "
                                       "missing)")
+            unlisted = sorted({k[len(kind) + 1:] for k in archive.headers if k.startswith(kind + "/")} - set(names))
+            if unlisted or len(set(names)) != len(names):
+                raise CheckpointError(f"{path}: {_HEADER}: the list of {kind} does not match the stored arrays "
+                                      f"({unlisted[0]!r} is not listed)" if unlisted else
+                                      f"{path}: {_HEADER}: the list of {kind} names an array twice")
         architecture = from_json(text(_ARCH), f"{path}: {_ARCH}")
         check_description(architecture, archive.headers, path)  # before any array is read or layer built
         for tree in (header.get("optimizer"), header.get("meta")):

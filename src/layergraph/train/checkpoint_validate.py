@@ -10,6 +10,7 @@ import os
 import struct
 import zipfile
 import zlib
+import zlib
 
 import numpy as np
 
@@ -58,10 +59,9 @@ class Archive:
                 raise self.error("not a checkpoint: a single .npy array, not an .npz archive")
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, IndexError,
-                struct.error) as err:
+        except Exception as err:  # BadZipFile, NotImplementedError (bad version fields), struct.error, ...
             raise self.error(f"not a readable checkpoint: the file is truncated or corrupt ({_why(err)})")
-        self.headers = {}
+        self.headers, self._infos = {}, {}
         try:
             self._read_headers()
         except CheckpointError:
@@ -94,6 +94,9 @@ class Archive:
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise self.error(f"entry {name!r} uses zip compression method {info.compress_type}, which "
                                  "checkpoints never use: the file is corrupt")
+            if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+                raise self.error(f"entry {name!r} is stored uncompressed but declares {info.file_size} bytes in "
+                                 f"{info.compress_size}: the file is corrupt")
             if info.compress_size > self.size or \
                     info.file_size > _DEFLATE_MAX_RATIO * max(info.compress_size, 1) + 1024:
                 raise self.error(f"entry {name!r} declares {info.file_size} bytes in {info.compress_size}: "
@@ -114,6 +117,7 @@ class Archive:
                 raise self.error(f"entry {name!r} declares shape {shape_str(head.shape)} {dtype} "
                                  f"({head.nbytes} bytes) but holds {info.file_size - header_len} bytes")
             self.headers[key] = head
+            self._infos[key] = (info, header_len)
         if stored_total > self.size:
             raise self.error("the zip directory declares more data than the file holds: the file is corrupt")
 
@@ -122,19 +126,59 @@ class Archive:
         head = self.headers.get(key)
         if head is None:
             raise self.error(f"entry {key!r} is missing: not a complete layergraph checkpoint")
+        out = np.empty(head.shape, dtype=head.dtype, order="F" if head.fortran else "C")
+        info, header_len = self._infos[key]
+        if info.compress_type == zipfile.ZIP_STORED and head.nbytes >= _CHUNK:
+            self._read_stored(key, info, header_len, out)
+            return out
         try:
             with self._zip.open(key + ".npy") as f:
                 _read_header(f)
-                data = f.read(head.nbytes)
+                got = _read_into(f, out, head.nbytes)
                 rest = f.read(1)  # reaching the end makes zipfile check the CRC
         except Exception as err:
             raise self.error(f"entry {key!r} is truncated or corrupt ({_why(err)})") from None
-        if len(data) != head.nbytes or rest:
+        if got != head.nbytes or rest:
             raise self.error(f"entry {key!r} is truncated or corrupt (size differs from its header)")
-        out = np.frombuffer(data, dtype=head.dtype) if head.nbytes else np.empty(0, head.dtype)
-        if not out.flags.writeable:
-            out = out.copy()
-        return out.reshape(head.shape, order="F" if head.fortran else "C")
+        return out
+
+    def _read_stored(self, key, info, header_len, out):
+        """Read an uncompressed entry straight into *out* (one read, no intermediate copy), checking its CRC."""
+        view = memoryview(out.reshape(-1, order="A")).cast("B")
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(info.header_offset)
+                local = fh.read(30)
+                if len(local) != 30 or local[:4] != b"PK\x03\x04":
+                    raise self.error(f"entry {key!r}: bad local zip header: the file is corrupt")
+                name_len, extra_len = struct.unpack("<HH", local[26:30])
+                fh.seek(info.header_offset + 30 + name_len + extra_len)
+                crc = zlib.crc32(fh.read(header_len))
+                got = fh.readinto(view)
+        except OSError as err:
+            raise self.error(f"entry {key!r} is truncated or corrupt ({_why(err)})") from None
+        if got != len(view):
+            raise self.error(f"entry {key!r} is truncated")
+        if zlib.crc32(view, crc) != info.CRC:
+            raise self.error(f"entry {key!r} fails its CRC check: the file is corrupt")
+
+
+_CHUNK = 1 << 22  # bytes per read: large reads through zipfile concatenate their pieces
+
+
+def _read_into(f, out, nbytes):
+    """Fill *out*'s memory with the next *nbytes* of *f*, in chunks; return the number of bytes read."""
+    if not nbytes:
+        return 0
+    view = memoryview(out.reshape(-1, order="A")).cast("B")
+    pos = 0
+    while pos < nbytes:
+        chunk = f.read(min(_CHUNK, nbytes - pos))
+        if not chunk:
+            break
+        view[pos:pos + len(chunk)] = chunk
+        pos += len(chunk)
+    return pos
 
 
 def _read_header(f, error=None, name=None):
@@ -193,6 +237,7 @@ def check_description(desc, headers, where):
         raise CheckpointError(f"{where}: the network description is a {type(desc).__name__}, not an object")
     by_kind = {kind: {k[len(kind) + 1:]: h for k, h in headers.items() if k.startswith(kind + "/")}
                for kind in ("params", "buffers")}
+    used = {kind: set() for kind in by_kind}
     stack = [(desc, (), 0)]
     while stack:
         node, names, depth = stack.pop()
@@ -213,16 +258,23 @@ def check_description(desc, headers, where):
                 raise CheckpointError(f"{where}: layer {name!r}: 'layers' must be a list")
         if "config" in node and not isinstance(node["config"], dict):
             raise CheckpointError(f"{where}: layer {name!r}: 'config' must be an object")
-        inner = names + (name,) if isinstance(name, str) else names
+        inner = names + (name,) if isinstance(name, str) and name else names
         stored = 0
         for kind in ("params", "buffers"):
             if kind in node:
-                stored += _check_declared(node[kind], kind, inner, by_kind[kind], where)
+                stored += _check_declared(node[kind], kind, inner, by_kind[kind], where, used[kind])
         _check_implied(node, inner, stored, where)
         stack.extend((v, inner, depth + 1) for k, v in node.items() if k not in ("params", "buffers", "name"))
+    for kind, keys in by_kind.items():
+        extra = [k for k in keys if k not in used[kind]]
+        if extra:
+            raise CheckpointError(f"{where}: the file stores {kind} {extra[0]!r} (and {len(extra) - 1} more) that "
+                                  "the network description does not declare" if len(extra) > 1 else
+                                  f"{where}: the file stores {kind} {extra[0]!r} that the network description "
+                                  "does not declare")
 
 
-def _check_declared(declared, kind, names, stored, where):
+def _check_declared(declared, kind, names, stored, where, used):
     layer = ".".join(names) or "<top>"
     if not isinstance(declared, dict):
         raise CheckpointError(f"{where}: layer {layer!r}: '{kind}' must be an object")
@@ -230,13 +282,18 @@ def _check_declared(declared, kind, names, stored, where):
     for key, spec in declared.items():
         if not (isinstance(spec, list) and len(spec) == 2 and _is_shape(spec[0]) and isinstance(spec[1], str)):
             raise CheckpointError(f"{where}: layer {layer!r}: {kind} {key!r} must be declared as "
-                                  f"[shape, dtype], got {str(spec)[:80]}")
+                                  f"[shape, dtype], got {repr(spec)[:80]}")
         shape = tuple(spec[0])
         qualified = ".".join((*names, key))
         head = stored.get(qualified)
-        if head is None:  # a description that qualifies names its own way: any stored array ending with key
-            head = next((h for k, h in stored.items() if (k == key or k.endswith("." + key))
-                         and h.shape == shape and str(h.dtype) == spec[1]), None)
+        if head is not None:
+            used.add(qualified)
+        else:  # a description that qualifies names its own way: any stored array ending with key
+            found = next((k for k, h in stored.items() if (k == key or k.endswith("." + key)) and k not in used
+                          and h.shape == shape and str(h.dtype) == spec[1]), None)
+            if found is not None:
+                head = stored[found]
+                used.add(found)
         if head is None:
             raise CheckpointError(f"{where}: the network description declares {kind} {qualified!r} "
                                   f"{shape_str(shape)} {spec[1]}, which the file does not hold")
@@ -255,6 +312,6 @@ def _check_implied(node, names, stored, where):
     implied = math.prod(abs(v) for value in config.values() for v in _ints(value) if v)
     if implied > max(MIN_IMPLIED_ELEMENTS, 64 * stored):
         layer = ".".join(names) or "<top>"
-        raise CheckpointError(f"{where}: layer {layer!r} ({node.get('class')}) has hyperparameters "
+        raise CheckpointError(f"{where}: layer {layer!r} ({node.get('class')!r}) has hyperparameters "
                               f"{ {k: v for k, v in config.items() if _ints(v)} } implying about {implied:.3g} "
                               f"elements but stores {stored}: refusing to build it")

@@ -12,6 +12,8 @@ import numpy as np
 from ..layers.base import Loss
 from ..layers.init import check_positive_int
 from .batches import check_pair, n_rows, take_rows
+from .classification import (_labels, classification_report, confusion_matrix,  # noqa: F401 (public here)
+                             precision_recall_f1)
 from .multi_output import per_output, training_loss
 
 
@@ -36,8 +38,49 @@ class Accuracy:
         return np.count_nonzero(hit & keep) / max(int(np.count_nonzero(keep)), 1)
 
 
-def top_k_accuracy(k):
-    """A metric: fraction of samples whose target label is among the *k* largest outputs ``y`` ``(B, C)``."""
+def top_k_accuracy(y_true, scores=None, k=None):
+    """Fraction of samples whose true class is among the *k* highest scores; or, called as
+    ``top_k_accuracy(k)``, a Trainer metric ``fn(y, t)`` computing it per batch.
+
+    Parameters
+    ----------
+    y_true : array of int, shape (N,)
+        True class labels (one-hot rows ``(N, C)`` are accepted too).
+    scores : array, shape (N, C)
+        Any scores increasing with confidence: logits or probabilities.
+    k : int >= 1
+
+    Returns
+    -------
+    float
+        In [0, 1]. A sample counts when fewer than *k* classes score strictly higher than its true class
+        (ties are resolved in its favour). ``k >= C`` gives 1.0.
+
+    Examples
+    --------
+    >>> top_k_accuracy([0, 1], [[0.1, 0.9, 0.0], [0.2, 0.7, 0.1]], k=1)
+    0.5
+    """
+    if scores is None and k is None:
+        return _top_k_metric(y_true)
+    k = check_positive_int(k, "k", "top_k_accuracy")
+    scores = np.asarray(scores)
+    if scores.ndim != 2:
+        raise ShapeError(f"top_k_accuracy: 'scores' must have shape (N, C), got {scores.shape}")
+    labels = _labels(y_true, "y_true", "top_k_accuracy")
+    if len(labels) != len(scores):
+        raise ShapeError(f"top_k_accuracy: 'y_true' has {len(labels)} samples but 'scores' has {len(scores)}")
+    if len(labels) == 0:
+        raise ValueError("top_k_accuracy: 'y_true' holds no samples")
+    if labels.max() >= scores.shape[1]:
+        raise ValueError(f"top_k_accuracy: label {int(labels.max())} in 'y_true' is out of range for "
+                         f"{scores.shape[1]} score columns")
+    own = scores[np.arange(len(labels)), labels]
+    higher = np.count_nonzero(scores > own[:, None], axis=1)
+    return float(np.count_nonzero(higher < k)) / len(labels)
+
+
+def _top_k_metric(k):
     k = check_positive_int(k, "k", "top_k_accuracy")
 
     def metric(y, t):

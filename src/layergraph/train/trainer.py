@@ -2,6 +2,7 @@
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -10,31 +11,15 @@ from ..layers.init import as_generator, check_positive_int
 from ..optim._checks import check_positive
 from ..optim.clip import clip_grad_norm
 from .batches import Batcher, epoch_order
+from .guards import DivergenceError, LossExplosionError, check_finite_data, warn_small_validation
 from .callbacks import Callback, LRScheduler
-from .checkpoint import load_checkpoint, save_checkpoint
 from .batches import check_pair, n_rows, take_rows
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .history import History
 from .multi_output import check_trainable, training_loss
 from .metrics import Averager, evaluate, resolve_metrics
 from .progress import ProgressLogger
 from .serialize import copy_tree
-
-
-class DivergenceError(NonFiniteError):
-    """Training produced a non-finite loss (or gradient); the weights were restored to the last good epoch.
-
-    Attributes
-    ----------
-    epoch, step : int
-        The epoch (1-based) and the update number (1-based, over the whole run) whose loss was not finite.
-    restored_epoch : int
-        The epoch whose end state the network and optimizer were restored to (0: the initial state).
-    history : History
-    """
-
-    def __init__(self, message, epoch, step, restored_epoch, history):
-        super().__init__(message)
-        self.epoch, self.step, self.restored_epoch, self.history = epoch, step, restored_epoch, history
 
 
 def _divergence_errors():
@@ -45,6 +30,15 @@ def _divergence_errors():
     except ImportError:
         pass
     return tuple(errors)
+
+
+def _check_finite(name, value):
+    """:func:`check_finite_data` on an array, or on each array of a dict (named ``name['key']``)."""
+    if isinstance(value, dict):
+        for key, arr in value.items():
+            check_finite_data(f"{name}[{key!r}]", np.asarray(arr))
+    else:
+        check_finite_data(name, np.asarray(value))
 
 
 class Trainer:
@@ -83,6 +77,13 @@ class Trainer:
     clip_norm : float > 0, optional
         Global gradient-norm clipping before every update (:func:`layergraph.optim.clip_grad_norm`): when the
         norm of all gradients taken together exceeds *clip_norm*, they are all scaled by ``clip_norm / norm``.
+    stop_on_explosion : bool, default False
+        The loss of a training batch above ``explosion_factor`` times the run's starting loss (its first batch)
+        always gives a ``RuntimeWarning`` naming the epoch, step and factor (once per ``fit``); with True,
+        training also stops: the network and optimizer are restored to the last finished epoch and
+        :class:`LossExplosionError` (a :class:`DivergenceError`) is raised. A non-finite loss is a divergence
+        either way.
+    explosion_factor : float > 1, default 1e3
 
     Attributes
     ----------
@@ -105,7 +106,7 @@ class Trainer:
     def __init__(self, net, optimizer, *, batch_size=32, seed=None, metrics=("accuracy",), callbacks=(),
                  schedule=None, schedule_interval="epoch", schedule_monitor="val_loss", verbose=1,
                  eval_batch_size=1000, shuffle=True, drop_last=False, stream=None, flatten_parameters=True,
-                 clip_norm=None):
+                 clip_norm=None, stop_on_explosion=False, explosion_factor=1e3):
         if getattr(net, "loss_layer", None) is None or not callable(getattr(net, "forward", None)):
             check_trainable(net)  # a Graph with several outputs has per-output ``losses`` instead
         if not callable(getattr(optimizer, "update", None)):
@@ -118,6 +119,11 @@ class Trainer:
         self.metrics = resolve_metrics(metrics, net)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.clip_norm = None if clip_norm is None else check_positive("Trainer", "clip_norm", clip_norm)
+        self.stop_on_explosion = bool(stop_on_explosion)
+        self.explosion_factor = check_positive("Trainer", "explosion_factor", explosion_factor)
+        if self.explosion_factor <= 1:
+            raise ValueError(f"Trainer: 'explosion_factor' must be > 1, got {explosion_factor!r}")
+        self.start_loss, self._explosion_warned = None, False
         self._rng = as_generator(seed, "Trainer")
         self._split_seed = int(self._rng.integers(2**63))
         callbacks = list(callbacks)
@@ -172,6 +178,7 @@ class Trainer:
         self.plan = {"epochs": epochs, "max_steps": max_steps, "batches_per_epoch": len(batcher),
                      "samples": n_rows(x), "val_samples": 0 if val is None else n_rows(val[0])}
         self.stop_training, self.stop_reason, self.restored_epoch = False, None, None
+        self._explosion_warned = False
         self._call("on_train_begin", dict(self.plan))
         while not self.stop_training and not self._budget_spent(epochs, max_steps):
             self._run_epoch(batcher, val, max_steps)
@@ -180,6 +187,8 @@ class Trainer:
 
     def _prepare(self, x, t, epochs, max_steps, validation_data, validation_split):
         x, t = check_pair(x, t, "Trainer.fit")
+        _check_finite("x", x)
+        _check_finite("t", t)
         if epochs is None and max_steps is None:
             raise ValueError("Trainer.fit: give 'epochs' or 'max_steps' (or both)")
         if epochs is not None:
@@ -195,6 +204,8 @@ class Trainer:
             val = check_pair(*validation_data, "Trainer.fit", ("x_val", "t_val"))
             if n_rows(val[0]) == 0:
                 raise ShapeError("Trainer.fit: 'validation_data' arrays must be non-empty")
+            _check_finite("validation_data[0]", val[0])
+            _check_finite("validation_data[1]", val[1])
         elif validation_split is not None:
             x, t, val = self._split(x, t, validation_split)
         if n_rows(x) == 0:
@@ -208,6 +219,7 @@ class Trainer:
         n_val = math.ceil(fraction * n)
         if n_val >= n:
             raise ValueError(f"Trainer.fit: validation_split={fraction} of {n} samples leaves none for training")
+        warn_small_validation(fraction, n, n_val, t)
         order = np.random.default_rng(self._split_seed).permutation(n)
         train_idx, val_idx = np.sort(order[n_val:]), np.sort(order[:n_val])
         return take_rows(x, train_idx), take_rows(t, train_idx), (take_rows(x, val_idx), take_rows(t, val_idx))
@@ -260,17 +272,40 @@ class Trainer:
             self._diverged(epoch, batch, str(err), good)
         if not math.isfinite(loss):
             self._diverged(epoch, batch, f"the loss is {loss}", good)
+        self._watch_explosion(loss, epoch, batch, good)
         avg.add(loss, y, tb, self.metrics)
         return loss
 
-    def _diverged(self, epoch, batch, reason, good):
+    def _watch_explosion(self, loss, epoch, batch, good):
+        if self.start_loss is None:
+            self.start_loss = loss
+            return
+        if self.start_loss <= 0 or loss <= self.explosion_factor * self.start_loss:
+            return
+        factor = loss / self.start_loss
+        where = (f"epoch {epoch}, step {self.step + 1} (batch {batch + 1} of {self.plan['batches_per_epoch']})")
+        what = (f"the training loss exploded at {where}: {loss:.4g} is {factor:.3g} times the starting loss "
+                f"{self.start_loss:.4g} (limit {self.explosion_factor:g}x); lower the learning rate or clip "
+                "gradients (clip_norm=...)")
+        if self.stop_on_explosion:
+            self._diverged(epoch, batch, what, good, factor=factor)
+        if not self._explosion_warned:
+            self._explosion_warned = True
+            warnings.warn(what, RuntimeWarning, stacklevel=4)
+
+    def _diverged(self, epoch, batch, reason, good, factor=None):
         step = self.step + 1
         self._restore(good)
         where = f"the end of epoch {self.epoch}" if self.epoch else "the initial state"
-        msg = (f"training diverged at epoch {epoch}, step {step} (batch {batch + 1} of "
-               f"{self.plan['batches_per_epoch']}): {reason}; network and optimizer restored to {where}")
+        if factor is None:
+            msg = (f"training diverged at epoch {epoch}, step {step} (batch {batch + 1} of "
+                   f"{self.plan['batches_per_epoch']}): {reason}; network and optimizer restored to {where}")
+        else:
+            msg = f"{reason}; stopped, network and optimizer restored to {where}"
         self.stop_training, self.stop_reason, self.restored_epoch = True, msg, self.epoch
         self._call("on_train_end", {"epoch": self.epoch, "step": self.step, "diverged": True})
+        if factor is not None:
+            raise LossExplosionError(msg, epoch, step, self.epoch, self.history, factor)
         raise DivergenceError(msg, epoch, step, self.epoch, self.history)
 
     def _snapshot(self):
@@ -289,6 +324,13 @@ class Trainer:
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
+    def lr_find(self, x, t, start=1e-7, end=10.0, steps=100, **options):
+        """Learning-rate range test (Smith 2017) with this trainer's network, optimizer and batch size; everything
+        is restored afterwards. Returns an :class:`~layergraph.train.lr_find.LRFindResult` (``lrs``, ``losses``,
+        ``smoothed``, ``suggestion``); see :func:`layergraph.train.lr_find.lr_find` for *options*."""
+        from .lr_find import lr_find
+        return lr_find(self, x, t, start, end, steps, **options)
+
     # -- evaluation ----------------------------------------------------------------------------------------
 
     def evaluate(self, x, t, *, batch_size=None, prefix=""):
@@ -301,7 +343,7 @@ class Trainer:
     def state_dict(self):
         """Everything besides the network and optimizer needed to resume bit for bit (plain values)."""
         return {"epoch": self.epoch, "step": self.step, "rng": self._rng.bit_generator.state,
-                "split_seed": self._split_seed, "history": self.history.to_dict(),
+                "split_seed": self._split_seed, "history": self.history.to_dict(), "start_loss": self.start_loss,
                 "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]}
 
     def load_state_dict(self, state):
@@ -310,13 +352,15 @@ class Trainer:
             self.epoch, self.step = int(state["epoch"]), int(state["step"])
             self._rng.bit_generator.state = state["rng"]
             self._split_seed = int(state["split_seed"])
+            start = state.get("start_loss")
+            self.start_loss = None if start is None else float(start)
             self.history = History({k: list(v) for k, v in state["history"].items()})
-            saved = list(state["callbacks"])
-        except (KeyError, TypeError, ValueError) as err:
+            saved = [s for s in state["callbacks"] if isinstance(s, dict) and isinstance(s.get("state"), dict)]
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(f"Trainer.load_state_dict: malformed trainer state ({type(err).__name__}: {err})") \
                 from None
         for cb in self.callbacks:
-            match = next((s for s in saved if s["class"] == type(cb).__name__), None)
+            match = next((s for s in saved if s.get("class") == type(cb).__name__), None)
             if match is not None:
                 saved.remove(match)
                 if match["state"]:
@@ -336,9 +380,17 @@ class Trainer:
         """
         ckpt = load_checkpoint(path)
         if not isinstance(ckpt.meta.get("trainer"), dict):
-            raise ValueError(f"Trainer.load_checkpoint: {os.fspath(path)!r} holds no trainer state (it was not "
-                             "written by Trainer.save_checkpoint); use load_checkpoint(path, net, optimizer)")
+            raise CheckpointError(f"Trainer.load_checkpoint: {os.fspath(path)!r} holds no trainer state (it was "
+                                  "not written by Trainer.save_checkpoint); use load_checkpoint(path, net, optimizer)")
         opt = self.optimizer if callable(getattr(self.optimizer, "load_state_dict", None)) else None
+        saved = self._snapshot(), self.state_dict()
         ckpt.restore(self.net, opt)
-        self.load_state_dict(ckpt.meta["trainer"])
+        try:
+            self.load_state_dict(ckpt.meta["trainer"])
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as err:
+            self._restore(saved[0])  # all or nothing
+            self.load_state_dict(saved[1])
+            text = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise CheckpointError(f"{os.fspath(path)}: malformed trainer state ({text})") from None
         return ckpt
+
