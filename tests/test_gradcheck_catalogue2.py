@@ -221,3 +221,16 @@ def test_correct_twin_passes_on_every_seed_mode_and_precision(name, mode):
         for seed in SEEDS[mode]:
             report = _run(CASES[name][1], name, seed, mode, precision)
             assert report.ok, f"twin of {name} failed (seed {seed}, {precision}):\n{report}"
+
+
+BUILTIN = [c for c in lg.gradcheck.all_cases() if c.layer_type.__module__.startswith("layergraph.")]
+
+
+@pytest.mark.parametrize("case", BUILTIN, ids=[c.label for c in BUILTIN])
+def test_every_builtin_case_passes_over_ten_seeds(case):
+    """No false failure from the kink checks, the history check or the attribute scan on any built-in layer."""
+    for seed in range(10):
+        for train in case.modes:
+            layer, x, t = case.build(np.random.default_rng(seed))
+            report = lg.gradcheck(layer, x, t, seed=seed, train=train)
+            assert report.ok, f"seed {seed}:\n{report}"

@@ -203,10 +203,11 @@ def _modes_differ(layer, x, t, precision):
         outs[0][k].shape != outs[1][k].shape or not np.array_equal(outs[0][k], outs[1][k]) for k in outs[0])
 
 
-def _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, has_t):
+def _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, has_t, strict=True):
     args = [f"mode={mode!r}", f"seed={seed}", f"train={train!r}"]
     for key, value, default in (("eps", eps, None), ("rtol", rtol, None), ("atol", atol, None),
-                                ("samples", samples, 32), ("precision", precision, "float64")):
+                                ("samples", samples, 32), ("precision", precision, "float64"),
+                                ("strict", strict, True)):
         if value != default:
             args.append(f"{key}={value!r}")
     target = ", t" if has_t else ""
@@ -254,7 +255,8 @@ def _one(layer, x, t, train, opts):
     dtype = _numeric_dtype(layer, x, precision)
     tol = resolve(dtype, eps, rtol, atol)
     report = GradCheckReport(getattr(layer, "name", type(layer).__name__), mode, train, str(dtype), tol, seed)
-    report.reproduce = _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, t is not None)
+    report.reproduce = _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, t is not None,
+                                  strict)
     before = fingerprint(layer)
     obj = None
     try:
