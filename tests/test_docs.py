@@ -25,9 +25,6 @@ from conftest import MNIST_DIR, shared_data_dir
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 TIMEOUT = 300  # seconds per file (generous: shared machines); the blocks are meant to take seconds
-# doc name -> reason, for files whose blocks are known not to run yet (still run: they pass once fixed)
-XFAIL = {"benchmarking.md": "the sweep example has no `if __name__ == '__main__':` guard: its spawned workers "
-                            "re-run it and the pool breaks (BrokenProcessPool)"}
 
 _FENCE = re.compile(r"^```(\S*)[ \t]*(.*?)\n(.*?)^```[ \t]*$", re.S | re.M)
 
@@ -123,11 +120,9 @@ def test_a_raising_block_fails(tmp_path):
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
-def test_doc_python_blocks_run(doc, tmp_path, request):
+def test_doc_python_blocks_run(doc, tmp_path):
     blocks = python_blocks(doc, mnist=HAVE_MNIST)
     if not blocks:
         pytest.skip(f"{doc.name} has no runnable python block")
-    if doc.name in XFAIL:
-        request.applymarker(pytest.mark.xfail(reason=XFAIL[doc.name], strict=False))
     proc = run_blocks(doc.name, blocks, tmp_path)
     assert proc.returncode == 0, f"{doc.name}: a python block failed\n{proc.stderr[-3000:]}"

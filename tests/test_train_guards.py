@@ -76,6 +76,9 @@ def test_tiny_validation_split_warns():
     x, t = make_data(60)
     with pytest.warns(UserWarning, match=r"validates on only 1 sample\(s\) and fewer than the 3 classes"):
         Trainer(make_net(), SGD(0.1), verbose=0, seed=0).fit(x, t, epochs=1, validation_split=0.0001)
+    with pytest.warns(UserWarning, match=r"validates on only 4 sample\(s\): ") as rec:
+        Trainer(make_net(), SGD(0.1), verbose=0, seed=0).fit(x, t, epochs=1, validation_split=0.06)
+    assert "classes" not in str(rec[0].message)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Trainer(make_net(), SGD(0.1), verbose=0, seed=0).fit(x, t, epochs=1, validation_split=0.25)

@@ -85,7 +85,7 @@ class Checkpoint:
                                       f"{type(optimizer).__name__}")
             try:
                 optimizer.load_state_dict(self.optimizer)
-            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as err:
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, OverflowError) as err:
                 text = str(err).splitlines()[0] if str(err) else type(err).__name__
                 raise CheckpointError(f"{self.path}: optimizer state does not fit "
                                       f"{type(optimizer).__name__}: {text}") from None

@@ -48,7 +48,7 @@ def warn_small_validation(fraction, n, n_val, t):
     """Warn when a validation split is too small to mean much (few samples, or fewer than the classes)."""
     classes = (len(np.unique(t)) if isinstance(t, np.ndarray) and t.ndim == 1 and t.dtype.kind in "iub"
                else None)
-    if n_val >= 10 and (classes is None or n_val >= classes):
+    if n_val >= 5 and (classes is None or n_val >= classes):
         return
     extra = f" and fewer than the {classes} classes" if classes is not None and n_val < classes else ""
     warnings.warn(f"Trainer.fit: validation_split={fraction} of {n} samples validates on only {n_val} "

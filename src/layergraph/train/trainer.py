@@ -356,7 +356,7 @@ class Trainer:
             self.start_loss = None if start is None else float(start)
             self.history = History({k: list(v) for k, v in state["history"].items()})
             saved = [s for s in state["callbacks"] if isinstance(s, dict) and isinstance(s.get("state"), dict)]
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             raise ValueError(f"Trainer.load_state_dict: malformed trainer state ({type(err).__name__}: {err})") \
                 from None
         for cb in self.callbacks:
@@ -387,7 +387,7 @@ class Trainer:
         ckpt.restore(self.net, opt)
         try:
             self.load_state_dict(ckpt.meta["trainer"])
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as err:
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, OverflowError) as err:
             self._restore(saved[0])  # all or nothing
             self.load_state_dict(saved[1])
             text = str(err).splitlines()[0] if str(err) else type(err).__name__
