@@ -112,6 +112,14 @@ class _RecurrentBase(Layer):
 
     # -- forward / backward -----------------------------------------------------------------------------------
 
+    def _buffer(self, name, shape, dtype):
+        """A work array reused across calls while its shape and dtype stay the same (no fresh pages each step)."""
+        store = self.__dict__.setdefault("_work", {})
+        buf = store.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = store[name] = np.empty(shape, dtype=dtype)
+        return buf
+
     def _check_input(self, x):
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[2] != self.input_size:
@@ -138,7 +146,8 @@ class _RecurrentBase(Layer):
         dtype = self.params["Wh"].dtype
         n, t = x.shape[:2]
         state0 = self._initial_state(n, dtype)
-        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)
+        x_tm = self._buffer("x", (t, n, self.input_size), dtype)
+        np.copyto(x_tm, x.transpose(1, 0, 2), casting="unsafe")
         hs, final = self._run(x_tm, state0)
         if self.stateful:
             self._state = tuple(np.array(s, copy=True) for s in final)
@@ -154,10 +163,11 @@ class _RecurrentBase(Layer):
         h = self.hidden_size
         dout = self._check_dout(dout, (n, t, h) if self.return_sequences else (n, h))
         dtype = self.params["Wh"].dtype
+        dh_tm = self._buffer("dh", (t, n, h), dtype)
         if self.return_sequences:
-            dh_tm = np.ascontiguousarray(dout.transpose(1, 0, 2), dtype=dtype)
+            np.copyto(dh_tm, dout.transpose(1, 0, 2), casting="unsafe")
         else:
-            dh_tm = np.zeros((t, n, h), dtype=dtype)
+            dh_tm[:-1] = 0
             dh_tm[-1] = dout
         dx_tm = self._bptt(dh_tm)
         if dx_tm is None:
