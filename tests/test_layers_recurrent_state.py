@@ -169,3 +169,16 @@ def test_checkpoint_architecture_rebuilds_every_sequence_layer(tmp_path):
     lg.load_checkpoint(path, loaded)
     x = np.random.default_rng(0).integers(0, 20, (3, 9))
     np.testing.assert_array_equal(loaded.forward(x), net.forward(x))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shape", [(1, 4), (3, 1), (1, 1)])
+def test_outputs_are_not_overwritten_by_the_next_call(kind, shape):
+    rng = np.random.default_rng(0)
+    layer = KINDS[kind](dtype=np.float64, rng=0)
+    x1 = rng.standard_normal((*shape, 3))
+    y1 = layer.forward(x1)
+    kept = y1.copy()
+    layer.backward(np.ones_like(y1))
+    layer.forward(rng.standard_normal((*shape, 3)))
+    np.testing.assert_array_equal(y1, kept)
