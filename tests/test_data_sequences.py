@@ -42,3 +42,19 @@ def test_sequential_digits_rows_are_image_rows():
     assert t_tr.shape == (1437,)
     (_, oh), _ = lg.data.sequential_digits(one_hot=True)
     assert oh.shape == (1437, 10)
+
+
+def _example(name):
+    import runpy
+    from pathlib import Path
+
+    return runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / name), run_name="example")
+
+
+def test_examples_run_on_a_small_budget(capsys):
+    curve = _example("sequential_digits.py")["main"](["--epochs", "2", "--hidden", "16"])
+    assert curve.shape == (2,) and curve[-1] > 0.2          # well above the 0.1 of guessing after two epochs
+    results = _example("adding_problem.py")["main"](["--length", "12", "--epochs", "1", "--n-train", "300",
+                                                     "--n-test", "50", "--hidden", "8", "--models", "gru,rnn"])
+    assert set(results) == {"gru", "rnn"} and all(np.isfinite(r["test_mse"][0]) for r in results.values())
+    assert "baseline MSE 0.167" in capsys.readouterr().out
