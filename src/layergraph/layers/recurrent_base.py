@@ -13,6 +13,7 @@ The carried state is not in ``params``, not in ``buffers`` and not in ``state_di
 size, and it belongs to a run, not to the model.
 """
 
+import contextlib
 import math
 import numbers
 import warnings
@@ -24,6 +25,28 @@ from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int
 
 INITS = ("uniform", "orthogonal")
+
+#: Per-step products with at most this many multiply-adds run the time loop on one BLAS thread: handing such small
+#: products to a second thread costs more than it saves (ten times more on a busy machine).
+SMALL_STEP = 1 << 22
+_CONTROLLER = []
+
+
+def step_threads(n, h, blocks):
+    """Context limiting BLAS to one thread around a time loop whose per-step product is small.
+
+    Uses ``threadpoolctl`` when it is installed (otherwise changes nothing).
+    """
+    if n * h * h * blocks > SMALL_STEP:
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _CONTROLLER.append(ThreadpoolController())
+        except Exception:  # not installed, or no BLAS found: leave threads alone
+            _CONTROLLER.append(None)
+    ctl = _CONTROLLER[0]
+    return contextlib.nullcontext() if ctl is None else ctl.limit(limits=1, user_api="blas")
 
 
 def orthogonal(gen, n, dtype):
@@ -112,6 +135,14 @@ class _RecurrentBase(Layer):
 
     # -- forward / backward -----------------------------------------------------------------------------------
 
+    def _buffer(self, name, shape, dtype):
+        """A work array reused across calls while its shape and dtype stay the same (no fresh pages each step)."""
+        store = self.__dict__.setdefault("_work", {})
+        buf = store.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = store[name] = np.empty(shape, dtype=dtype)
+        return buf
+
     def _check_input(self, x):
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[2] != self.input_size:
@@ -138,13 +169,15 @@ class _RecurrentBase(Layer):
         dtype = self.params["Wh"].dtype
         n, t = x.shape[:2]
         state0 = self._initial_state(n, dtype)
-        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)
-        hs, final = self._run(x_tm, state0)
+        x_tm = self._buffer("x", (t, n, self.input_size), dtype)
+        np.copyto(x_tm, x.transpose(1, 0, 2), casting="unsafe")
+        with step_threads(n, self.hidden_size, self.blocks):
+            hs, final = self._run(x_tm, state0)
         if self.stateful:
             self._state = tuple(np.array(s, copy=True) for s in final)
         self._cache_shape = (n, t)
         if self.return_sequences:
-            return np.ascontiguousarray(hs.transpose(1, 0, 2))
+            return hs.transpose(1, 0, 2).copy()   # never a view of the reused work arrays (N = 1, T = 1)
         return hs[-1].copy()
 
     def backward(self, dout):
@@ -154,12 +187,14 @@ class _RecurrentBase(Layer):
         h = self.hidden_size
         dout = self._check_dout(dout, (n, t, h) if self.return_sequences else (n, h))
         dtype = self.params["Wh"].dtype
+        dh_tm = self._buffer("dh", (t, n, h), dtype)
         if self.return_sequences:
-            dh_tm = np.ascontiguousarray(dout.transpose(1, 0, 2), dtype=dtype)
+            np.copyto(dh_tm, dout.transpose(1, 0, 2), casting="unsafe")
         else:
-            dh_tm = np.zeros((t, n, h), dtype=dtype)
+            dh_tm[:-1] = 0
             dh_tm[-1] = dout
-        dx_tm = self._bptt(dh_tm)
+        with step_threads(n, h, self.blocks):
+            dx_tm = self._bptt(dh_tm)
         if dx_tm is None:
             return None
         return np.ascontiguousarray(dx_tm.transpose(1, 0, 2))

@@ -1,7 +1,6 @@
 """Long short-term memory layer (Hochreiter & Schmidhuber 1997), PyTorch's gate layout."""
 
 import numpy as np
-from scipy.special import expit
 
 from ..gradcheck.registry import register_case
 from .recurrent_base import _RecurrentBase, check_real, stateful_probe
@@ -57,57 +56,73 @@ class LSTM(_RecurrentBase):
         t, n, _ = x_tm.shape
         h = self.hidden_size
         p = self.params
-        gates = (x_tm.reshape(t * n, -1) @ p["Wx"]).reshape(t, n, 4 * h)
-        gates += p["b"]
-        hs = np.empty((t + 1, n, h), dtype=gates.dtype)
-        cs = np.empty((t + 1, n, h), dtype=gates.dtype)
-        tanh_c = np.empty((t, n, h), dtype=gates.dtype)
+        dt = p["Wh"].dtype
+        # sigmoid(a) = 1 / (1 + exp(-a)) for all four blocks at once, with tanh(a_g) = 2 sigmoid(2 a_g) - 1:
+        # the weights are scaled by -1 (and -2 for the cell block) so one exp covers every gate
+        scale = np.full(4 * h, -1.0, dtype=dt)
+        scale[2 * h:3 * h] = -2.0
+        gates = self._buffer("gates", (t, n, 4 * h), dt)
+        np.matmul(x_tm.reshape(t * n, -1), p["Wx"] * scale, out=gates.reshape(t * n, 4 * h))
+        gates += p["b"] * scale
+        wh = p["Wh"] * scale
+        hs = self._buffer("h", (t + 1, n, h), dt)
+        cs = self._buffer("c", (t + 1, n, h), dt)
+        tanh_c = self._buffer("tanh_c", (t, n, h), dt)
         hs[0], cs[0] = state0
-        tmp = np.empty((n, 4 * h), dtype=gates.dtype)
+        tmp = np.empty((n, 4 * h), dtype=dt)
         ig = tmp[:, :h]
-        wh = p["Wh"]
-        for s in range(t):
-            a = gates[s]
-            np.matmul(hs[s], wh, out=tmp)
-            a += tmp
-            expit(a[:, :2 * h], out=a[:, :2 * h])
-            np.tanh(a[:, 2 * h:3 * h], out=a[:, 2 * h:3 * h])
-            expit(a[:, 3 * h:], out=a[:, 3 * h:])
-            c = cs[s + 1]
-            np.multiply(a[:, h:2 * h], cs[s], out=c)
-            np.multiply(a[:, :h], a[:, 2 * h:3 * h], out=ig)
-            c += ig
-            np.tanh(c, out=tanh_c[s])
-            np.multiply(a[:, 3 * h:], tanh_c[s], out=hs[s + 1])
+        with np.errstate(over="ignore"):   # exp overflows to inf for saturated gates: 1 / (1 + inf) = 0 exactly
+            for s in range(t):
+                a = gates[s]
+                np.matmul(hs[s], wh, out=tmp)
+                a += tmp
+                np.exp(a, out=a)
+                a += 1.0
+                np.reciprocal(a, out=a)
+                g = a[:, 2 * h:3 * h]
+                g *= 2.0
+                g -= 1.0
+                c = cs[s + 1]
+                np.multiply(a[:, h:2 * h], cs[s], out=c)
+                np.multiply(a[:, :h], g, out=ig)
+                c += ig
+                np.tanh(c, out=tanh_c[s])
+                np.multiply(a[:, 3 * h:], tanh_c[s], out=hs[s + 1])
         self._cache = (x_tm, gates, hs, cs, tanh_c)
         return hs[1:], (hs[t], cs[t])
 
     def _bptt(self, dh_tm):
         x_tm, gates, hs, cs, tanh_c = self._cache
         t, n, h = dh_tm.shape
-        i, f, g, o = (gates[:, :, k * h:(k + 1) * h] for k in range(4))
-        # everything that does not depend on the recursion, computed over all steps at once
-        q = np.empty((t, n, 3, h), dtype=gates.dtype)
-        np.multiply(g, i * (1 - i), out=q[:, :, 0])             # d a_i / d c
-        np.multiply(cs[:-1], f * (1 - f), out=q[:, :, 1])       # d a_f / d c
-        np.multiply(i, 1 - g * g, out=q[:, :, 2])               # d a_g / d c
-        dc_dh = o * (1 - tanh_c * tanh_c)                       # d c_t / d h_t (through h = o tanh c)
-        do_dh = tanh_c * o * (1 - o)                            # d a_o / d h_t
-        f = np.ascontiguousarray(f)
-        dg = np.empty_like(gates)
+        dt = gates.dtype
+        dg = self._buffer("dgates", (t, n, 4 * h), dt)
         wh_t = np.ascontiguousarray(self.params["Wh"].T)
-        dh = np.empty((n, h), dtype=gates.dtype)
-        dc = np.empty((n, h), dtype=gates.dtype)
-        dh_next = np.zeros((n, h), dtype=gates.dtype)
-        dc_next = np.zeros((n, h), dtype=gates.dtype)
+        dh = np.empty((n, h), dtype=dt)
+        dc = np.empty((n, h), dtype=dt)
+        tmp = np.empty((n, h), dtype=dt)
+        dh_next = np.zeros((n, h), dtype=dt)
+        dc_next = np.zeros((n, h), dtype=dt)
         for s in range(t - 1, -1, -1):
-            d = dg[s]
+            a, d, tc = gates[s], dg[s], tanh_c[s]
+            i, f, g, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
+            d_i, d_f, d_g, d_o = d[:, :h], d[:, h:2 * h], d[:, 2 * h:3 * h], d[:, 3 * h:]
             np.add(dh_tm[s], dh_next, out=dh)
-            np.multiply(dh, dc_dh[s], out=dc)
+            np.subtract(1.0, a, out=d)                 # sigmoid'(a) = s (1 - s) for i, f, o
+            d *= a
+            np.multiply(g, g, out=d_g)                 # tanh'(a_g) = 1 - g^2
+            np.subtract(1.0, d_g, out=d_g)
+            d_i *= g                                   # d c / d a_i = g i (1 - i)
+            d_f *= cs[s]                               # d c / d a_f = c_{t-1} f (1 - f)
+            d_g *= i                                   # d c / d a_g = i (1 - g^2)
+            d_o *= tc                                  # d h / d a_o = tanh(c) o (1 - o)
+            d_o *= dh
+            np.multiply(tc, tc, out=tmp)               # d h / d c = o (1 - tanh(c)^2)
+            np.subtract(1.0, tmp, out=tmp)
+            tmp *= o
+            np.multiply(dh, tmp, out=dc)
             dc += dc_next
-            np.multiply(dh, do_dh[s], out=d[:, 3 * h:])
-            np.multiply(q[s], dc[:, None, :], out=d[:, :3 * h].reshape(n, 3, h))
-            np.multiply(dc, f[s], out=dc_next)
+            d[:, :3 * h].reshape(n, 3, h)[...] *= dc[:, None, :]
+            np.multiply(dc, f, out=dc_next)
             np.matmul(d, wh_t, out=dh_next)
         return self._weight_grads(x_tm, hs[:-1], dg)
 
