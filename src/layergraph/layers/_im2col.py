@@ -1,0 +1,194 @@
+"""The convolution kernels behind :class:`~layergraph.layers.Conv2D`: window gathers and large matrix products.
+
+The batch is processed in chunks of ``m`` samples. For each chunk the input windows are gathered by one copy from a
+strided window view into a column buffer laid out ``(K, m * L)`` (``K = C * kh * kw`` rows, one column per output
+position of the ``m`` samples, ``L = OH * OW``), and one matrix product ``(O, K) x (K, m * L)`` computes the chunk's
+output. The chunk is sized so that the column buffer stays in the processor's cache (a few hundred KiB), yet the
+product is wide enough to run at full BLAS speed; its result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)``
+output with the bias added in the same pass (blocks of ``L`` contiguous values, so the copy is cheap).
+
+Backward recomputes each chunk's columns from the cached (padded) input instead of keeping the whole column matrix
+from the forward pass (``kh * kw`` times the input's size): the gather of a cached chunk is cheaper than reading a
+large stored matrix back from memory, and a step's peak memory stays close to the activations themselves.
+
+* weight gradient: ``dW += dout_chunk (O, m * L) x cols_chunk^T (m * L, K)`` per chunk;
+* input gradient, stride 1: a "full" correlation of ``dout`` (padded by ``kh - 1 - ph`` rows and ``kw - 1 - pw``
+  columns) with the flipped, transposed kernel: the same gather and product as the forward pass, no scatter;
+* input gradient, larger strides: ``dcols = W^T x dout_chunk``, folded back (col2im) by ``kh * kw`` strided
+  in-place adds into a padded, cache-sized chunk buffer.
+
+Scratch buffers live in a :class:`Workspace` owned by the layer and are reused while shapes stay the same; the arrays
+returned to callers (outputs and input gradients) are always freshly allocated.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+#: Target size in bytes of one chunk's column buffer (kept in the processor's L2 cache).
+CHUNK_BYTES = 1 << 20
+#: Minimum number of columns ``m * L`` of one chunk's product, so that BLAS runs on wide enough matrices.
+MIN_COLUMNS = 1024
+#: Gather stride-1 windows as "wide rows" (see :class:`_Columns`); False gathers (OH, OW) windows.
+WIDE_ROWS = True
+
+
+class Workspace:
+    """Named scratch arrays reused across calls while their shape and dtype stay the same."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, name, shape, dtype):
+        """Return an uninitialised array of *shape* and *dtype* (the same object as last time when they match)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = np.empty(shape, dtype=dtype)
+            self._arrays[name] = a
+        return a
+
+    def zeros(self, name, shape, dtype):
+        """Like :meth:`get`, but a newly made array starts as zeros (a reused one keeps its contents)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = np.zeros(shape, dtype=dtype)
+            self._arrays[name] = a
+        return a
+
+
+def chunk_samples(n, k, length, itemsize):
+    """Samples per chunk: about :data:`CHUNK_BYTES` of columns, at least :data:`MIN_COLUMNS` columns, at most n."""
+    per_sample = k * length * itemsize
+    m = max(CHUNK_BYTES // max(per_sample, 1), -(-MIN_COLUMNS // length), 1)
+    return int(min(n, m))
+
+
+def window_view(xp, kernel, stride, out_hw):
+    """Strided view ``(C, kh, kw, N, OH, OW)`` of the windows of ``xp`` ``(N, C, Hp, Wp)``; no copy."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw]
+    return win.transpose(1, 4, 5, 0, 2, 3)
+
+
+class _Columns:
+    """How one pass gathers columns: the window view, the per-sample column count and the output's place in them.
+
+    With stride 1 the gather uses "wide rows": for kernel offset ``(i, j)`` the columns of a sample are the
+    contiguous run ``xp_flat[i * Wp + j : i * Wp + j + OH * Wp - (kw - 1)]`` of its flattened padded plane, so each
+    copied run is a whole plane long instead of one output row. The ``kw - 1`` extra columns per output row hold
+    values the output never reads (the product costs ``Wp / OW`` times more, the gather far less). Other strides
+    gather ``(OH, OW)`` windows directly, and so do narrow products (``K < 4 * rows_out``) on wide images
+    (``OW > 16``), where copying the output out of the wide layout would cost more than the gather saves.
+    """
+
+    def __init__(self, xp, kernel, stride, out_hw, rows_out):
+        (kh, kw), (oh, ow) = kernel, out_hw
+        k = xp.shape[1] * kh * kw
+        if WIDE_ROWS and stride == (1, 1) and kw > 1 and (ow <= 16 or k >= 4 * rows_out):
+            xp = np.ascontiguousarray(xp)
+            n, c, hp, wp = xp.shape
+            self.length = oh * wp - (kw - 1)
+            sn, sc, _, sw = xp.strides
+            self.view = as_strided(xp, (c, kh, kw, n, self.length), (sc, wp * sw, sw, sn, sw), writeable=False)
+            self.tail = (self.length,)
+            self.row = wp
+        else:
+            self.view = window_view(xp, kernel, stride, out_hw)
+            self.length = oh * ow
+            self.tail = (oh, ow)
+            self.row = ow
+        self.out_hw = out_hw
+        self.wide = self.row != out_hw[1]
+
+    def out_view(self, prod):
+        """The ``(R, m, OH, OW)`` output positions inside a product ``prod`` of shape ``(R, m, length)``."""
+        r, m, length = prod.shape
+        if not self.wide:
+            return prod.reshape(r, m, *self.out_hw)
+        isz = prod.itemsize
+        return as_strided(prod, (r, m, *self.out_hw), (m * length * isz, length * isz, self.row * isz, isz))
+
+
+def correlate(xp, Wm, bias, kernel, stride, out_hw, ws, tag="fwd"):
+    """``y (N, O, OH, OW)`` of the cross-correlation of ``xp`` with ``Wm`` ``(O, K)``, plus ``bias`` (O,) or None.
+
+    ``xp`` is the already padded input ``(N, C, Hp, Wp)``; ``K = C * kh * kw`` in ``(c, i, j)`` order.
+    """
+    n, c = xp.shape[:2]
+    o, k = Wm.shape
+    g = _Columns(xp, kernel, stride, out_hw, o)
+    y = np.empty((n, o, *out_hw), dtype=Wm.dtype)
+    m = chunk_samples(n, k, g.length, Wm.dtype.itemsize)
+    for s in range(0, n, m):
+        e = min(n, s + m)
+        cols = ws.get(f"{tag}.cols.{e - s}", (c, *kernel, e - s, *g.tail), Wm.dtype)
+        prod = ws.get(f"{tag}.prod.{e - s}", (o, e - s, g.length), Wm.dtype)
+        np.copyto(cols, g.view[:, :, :, s:e])
+        np.matmul(Wm, cols.reshape(k, -1), out=prod.reshape(o, -1))
+        out = y[s:e].transpose(1, 0, 2, 3)
+        if bias is None:
+            np.copyto(out, g.out_view(prod))
+        else:
+            np.add(g.out_view(prod), bias[:, None, None, None], out=out)
+    return y
+
+
+def weight_grad(xp, dout, dWm, kernel, stride, out_hw, ws):
+    """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``."""
+    n, c = xp.shape[:2]
+    o, k = dWm.shape
+    g = _Columns(xp, kernel, stride, out_hw, o)
+    m = chunk_samples(n, k, g.length, dWm.dtype.itemsize)
+    part = ws.get("bwd.dW", (o, k), dWm.dtype) if n > m else None
+    for s in range(0, n, m):
+        e = min(n, s + m)
+        cols = ws.get(f"fwd.cols.{e - s}", (c, *kernel, e - s, *g.tail), dWm.dtype)
+        dT = ws.zeros(f"bwd.dT.{e - s}", (o, e - s, g.length), dWm.dtype)   # unused wide columns stay 0
+        np.copyto(cols, g.view[:, :, :, s:e])
+        np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
+        np.matmul(dT.reshape(o, -1), cols.reshape(k, -1).T, out=dWm if s == 0 else part)
+        if s:
+            dWm += part
+
+
+def input_grad_stride1(dout, W, x_hw, pad, ws):
+    """``dx (N, C, H, W)`` of a stride-1 convolution: ``dout`` correlated with the flipped, transposed kernel."""
+    o, c, kh, kw = W.shape
+    qh, qw = kh - 1 - pad[0], kw - 1 - pad[1]
+    dp = _pad_or_crop(dout, qh, qw)                                   # (N, O, H + kh - 1, W + kw - 1)
+    Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
+    return correlate(dp, Wd, None, (kh, kw), (1, 1), x_hw, ws, tag="bwd")
+
+
+def input_grad_strided(d3, Wm, kernel, stride, pad, x_shape, out_hw, ws):
+    """``dx (N, C, H, W)`` by ``dcols = W^T x dout`` per chunk, folded back by ``kh * kw`` strided in-place adds."""
+    n, c, h, w = x_shape
+    o, k = Wm.shape
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel, stride, pad, out_hw
+    length = oh * ow
+    m = chunk_samples(n, k, length, Wm.dtype.itemsize)
+    dx = np.empty(x_shape, dtype=Wm.dtype)
+    for s in range(0, n, m):
+        e = min(n, s + m)
+        dT = ws.get(f"bwd.dTs.{e - s}", (o, e - s, length), Wm.dtype)
+        cols = ws.get(f"bwd.cols.{e - s}", (c, kh, kw, e - s, oh, ow), Wm.dtype)
+        buf = ws.get(f"bwd.dxp.{e - s}", (c, e - s, h + 2 * ph, w + 2 * pw), Wm.dtype)
+        np.copyto(dT, d3[s:e].transpose(1, 0, 2))
+        np.matmul(Wm.T, dT.reshape(o, -1), out=cols.reshape(k, -1))
+        buf.fill(0)
+        for i in range(kh):
+            for j in range(kw):
+                buf[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[:, i, j]
+        np.copyto(dx[s:e], buf[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+    return dx
+
+
+def _pad_or_crop(a, qh, qw):
+    """``a (N, C, H, W)`` zero-padded by ``q`` on both sides of an axis (cropped by ``-q`` when ``q`` is negative)."""
+    n, c, h, w = a.shape
+    src = a[:, :, max(-qh, 0):h - max(-qh, 0), max(-qw, 0):w - max(-qw, 0)]
+    ph, pw = max(qh, 0), max(qw, 0)
+    if ph == 0 and pw == 0:
+        return src
+    out = np.zeros((n, c, src.shape[2] + 2 * ph, src.shape[3] + 2 * pw), dtype=a.dtype)
+    out[:, :, ph:ph + src.shape[2], pw:pw + src.shape[3]] = src
+    return out
