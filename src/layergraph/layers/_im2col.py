@@ -28,7 +28,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 CHUNK_BYTES = 1 << 20
 #: Minimum number of columns ``m * L`` of one chunk's product, so that BLAS runs on wide enough matrices.
 MIN_COLUMNS = 1024
-#: Gather stride-1 windows as "wide rows" (see :class:`_Columns`); False gathers (OH, OW) windows.
+#: Gather stride-1 windows as "wide rows" (see :class:`Columns`); False gathers (OH, OW) windows.
 WIDE_ROWS = True
 
 
@@ -69,24 +69,44 @@ def window_view(xp, kernel, stride, out_hw):
     return win.transpose(1, 4, 5, 0, 2, 3)
 
 
-class _Columns:
-    """How one pass gathers columns: the window view, the per-sample column count and the output's place in them.
+class Columns:
+    """The (padded) input of one pass and how its windows are gathered into column buffers.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    pad : (int, int)
+        Zero rows and columns added on both sides; a negative entry crops that many instead.
+    kernel, stride, out_hw : (int, int)
+    rows_out : int
+        Rows of the weight matrix the columns will be multiplied by (output channels).
 
     With stride 1 the gather uses "wide rows": for kernel offset ``(i, j)`` the columns of a sample are the
-    contiguous run ``xp_flat[i * Wp + j : i * Wp + j + OH * Wp - (kw - 1)]`` of its flattened padded plane, so each
-    copied run is a whole plane long instead of one output row. The ``kw - 1`` extra columns per output row hold
-    values the output never reads (the product costs ``Wp / OW`` times more, the gather far less). Other strides
-    gather ``(OH, OW)`` windows directly, and so do narrow products (``K < 4 * rows_out``) on wide images
-    (``OW > 16``), where copying the output out of the wide layout would cost more than the gather saves.
+    contiguous run ``xp_flat[i * Wp + j : i * Wp + j + OH * Wp]`` of its flattened padded plane, so each copied run
+    is a whole plane long instead of one output row. The ``Wp - OW`` extra columns per output row hold values the
+    output never reads (the product costs ``Wp / OW`` times more, the gather far less); one extra zero row at the
+    bottom of the padded plane keeps the last run inside the array. Other strides gather ``(OH, OW)`` windows, and
+    so do narrow products (``K < 4 * rows_out``) on wide images (``OW > 16``), where copying the output out of the
+    wide layout would cost more than the gather saves.
     """
 
-    def __init__(self, xp, kernel, stride, out_hw, rows_out):
+    def __init__(self, x, pad, kernel, stride, out_hw, rows_out):
         (kh, kw), (oh, ow) = kernel, out_hw
-        k = xp.shape[1] * kh * kw
-        if WIDE_ROWS and stride == (1, 1) and kw > 1 and (ow <= 16 or k >= 4 * rows_out):
-            xp = np.ascontiguousarray(xp)
-            n, c, hp, wp = xp.shape
-            self.length = oh * wp - (kw - 1)
+        n, c, h, w = x.shape
+        self.wide = (WIDE_ROWS and stride == (1, 1) and kw > 1
+                     and (ow <= 16 or c * kh * kw >= 4 * rows_out))
+        cut_h, cut_w = max(-pad[0], 0), max(-pad[1], 0)
+        x = x[:, :, cut_h:h - cut_h, cut_w:w - cut_w]
+        (ph, pw), extra = (max(pad[0], 0), max(pad[1], 0)), int(self.wide)
+        if ph or pw or extra:
+            xp = np.zeros((n, c, x.shape[2] + 2 * ph + extra, x.shape[3] + 2 * pw), dtype=x.dtype)
+            xp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+        else:
+            xp = x
+        self.xp, self.out_hw, self.kernel = xp, out_hw, kernel
+        if self.wide:
+            wp = xp.shape[3]
+            self.length = oh * wp
             sn, sc, _, sw = xp.strides
             self.view = as_strided(xp, (c, kh, kw, n, self.length), (sc, wp * sw, sw, sn, sw), writeable=False)
             self.tail = (self.length,)
@@ -96,34 +116,34 @@ class _Columns:
             self.length = oh * ow
             self.tail = (oh, ow)
             self.row = ow
-        self.out_hw = out_hw
-        self.wide = self.row != out_hw[1]
+
+    def gather(self, ws, name, start, stop):
+        """Copy the windows of samples ``start:stop`` into the workspace buffer *name*; return it as ``(K, m * L)``."""
+        c, kh, kw = self.view.shape[:3]
+        cols = ws.get(f"{name}.{stop - start}", (c, kh, kw, stop - start, *self.tail), self.xp.dtype)
+        np.copyto(cols, self.view[:, :, :, start:stop])
+        return cols.reshape(c * kh * kw, -1)
 
     def out_view(self, prod):
         """The ``(R, m, OH, OW)`` output positions inside a product ``prod`` of shape ``(R, m, length)``."""
-        r, m, length = prod.shape
-        if not self.wide:
-            return prod.reshape(r, m, *self.out_hw)
-        isz = prod.itemsize
-        return as_strided(prod, (r, m, *self.out_hw), (m * length * isz, length * isz, self.row * isz, isz))
+        r, m, _ = prod.shape
+        return prod.reshape(r, m, self.out_hw[0], self.row)[:, :, :, :self.out_hw[1]]
 
 
-def correlate(xp, Wm, bias, kernel, stride, out_hw, ws, tag="fwd"):
-    """``y (N, O, OH, OW)`` of the cross-correlation of ``xp`` with ``Wm`` ``(O, K)``, plus ``bias`` (O,) or None.
+def correlate(g, Wm, bias, ws, tag="fwd"):
+    """``y (N, O, OH, OW)`` of the cross-correlation of the columns *g* with ``Wm`` ``(O, K)``, plus ``bias``.
 
-    ``xp`` is the already padded input ``(N, C, Hp, Wp)``; ``K = C * kh * kw`` in ``(c, i, j)`` order.
+    ``K = C * kh * kw`` in ``(c, i, j)`` order; ``bias`` is ``(O,)`` or None.
     """
-    n, c = xp.shape[:2]
+    n = g.xp.shape[0]
     o, k = Wm.shape
-    g = _Columns(xp, kernel, stride, out_hw, o)
-    y = np.empty((n, o, *out_hw), dtype=Wm.dtype)
+    y = np.empty((n, o, *g.out_hw), dtype=Wm.dtype)
     m = chunk_samples(n, k, g.length, Wm.dtype.itemsize)
     for s in range(0, n, m):
         e = min(n, s + m)
-        cols = ws.get(f"{tag}.cols.{e - s}", (c, *kernel, e - s, *g.tail), Wm.dtype)
+        cols = g.gather(ws, tag + ".cols", s, e)
         prod = ws.get(f"{tag}.prod.{e - s}", (o, e - s, g.length), Wm.dtype)
-        np.copyto(cols, g.view[:, :, :, s:e])
-        np.matmul(Wm, cols.reshape(k, -1), out=prod.reshape(o, -1))
+        np.matmul(Wm, cols, out=prod.reshape(o, -1))
         out = y[s:e].transpose(1, 0, 2, 3)
         if bias is None:
             np.copyto(out, g.out_view(prod))
@@ -132,31 +152,31 @@ def correlate(xp, Wm, bias, kernel, stride, out_hw, ws, tag="fwd"):
     return y
 
 
-def weight_grad(xp, dout, dWm, kernel, stride, out_hw, ws):
+def weight_grad(g, dout, dWm, ws):
     """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``."""
-    n, c = xp.shape[:2]
+    n = g.xp.shape[0]
     o, k = dWm.shape
-    g = _Columns(xp, kernel, stride, out_hw, o)
     m = chunk_samples(n, k, g.length, dWm.dtype.itemsize)
     part = ws.get("bwd.dW", (o, k), dWm.dtype) if n > m else None
     for s in range(0, n, m):
         e = min(n, s + m)
-        cols = ws.get(f"fwd.cols.{e - s}", (c, *kernel, e - s, *g.tail), dWm.dtype)
+        cols = g.gather(ws, "fwd.cols", s, e)
         dT = ws.zeros(f"bwd.dT.{e - s}", (o, e - s, g.length), dWm.dtype)   # unused wide columns stay 0
-        np.copyto(cols, g.view[:, :, :, s:e])
         np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
-        np.matmul(dT.reshape(o, -1), cols.reshape(k, -1).T, out=dWm if s == 0 else part)
+        np.matmul(dT.reshape(o, -1), cols.T, out=dWm if s == 0 else part)
         if s:
             dWm += part
 
 
 def input_grad_stride1(dout, W, x_hw, pad, ws):
-    """``dx (N, C, H, W)`` of a stride-1 convolution: ``dout`` correlated with the flipped, transposed kernel."""
+    """``dx (N, C, H, W)`` of a stride-1 convolution: ``dout`` correlated with the flipped, transposed kernel.
+
+    ``dout`` is padded by ``kh - 1 - ph`` rows and ``kw - 1 - pw`` columns (cropped where that is negative).
+    """
     o, c, kh, kw = W.shape
-    qh, qw = kh - 1 - pad[0], kw - 1 - pad[1]
-    dp = _pad_or_crop(dout, qh, qw)                                   # (N, O, H + kh - 1, W + kw - 1)
+    g = Columns(dout, (kh - 1 - pad[0], kw - 1 - pad[1]), (kh, kw), (1, 1), x_hw, c)
     Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
-    return correlate(dp, Wd, None, (kh, kw), (1, 1), x_hw, ws, tag="bwd")
+    return correlate(g, Wd, None, ws, tag="bwd")
 
 
 def input_grad_strided(d3, Wm, kernel, stride, pad, x_shape, out_hw, ws):
@@ -180,15 +200,3 @@ def input_grad_strided(d3, Wm, kernel, stride, pad, x_shape, out_hw, ws):
                 buf[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[:, i, j]
         np.copyto(dx[s:e], buf[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
     return dx
-
-
-def _pad_or_crop(a, qh, qw):
-    """``a (N, C, H, W)`` zero-padded by ``q`` on both sides of an axis (cropped by ``-q`` when ``q`` is negative)."""
-    n, c, h, w = a.shape
-    src = a[:, :, max(-qh, 0):h - max(-qh, 0), max(-qw, 0):w - max(-qw, 0)]
-    ph, pw = max(qh, 0), max(qw, 0)
-    if ph == 0 and pw == 0:
-        return src
-    out = np.zeros((n, c, src.shape[2] + 2 * ph, src.shape[3] + 2 * pw), dtype=a.dtype)
-    out[:, :, ph:ph + src.shape[2], pw:pw + src.shape[3]] = src
-    return out

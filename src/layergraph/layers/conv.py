@@ -69,14 +69,13 @@ class Conv2D(Layer):
         W = self.params["W"]
         x = x.astype(W.dtype, copy=False)
         out_hw = sp.output_hw(self, x.shape, self.kernel_size, self.stride, self.pad)
-        xp = sp.pad_hw(x, self.pad)
-        y = im2col.correlate(xp, W.reshape(self.out_channels, -1), self.params["b"], self.kernel_size, self.stride,
-                             out_hw, self._work)
-        self._cache = (xp, x.shape, out_hw)
+        cols = im2col.Columns(x, self.pad, self.kernel_size, self.stride, out_hw, self.out_channels)
+        y = im2col.correlate(cols, W.reshape(self.out_channels, -1), self.params["b"], self._work)
+        self._cache = (cols, x.shape, out_hw)
         return y
 
     def backward(self, dout):
-        xp, x_shape, out_hw = self._cached(self._cache)
+        cols, x_shape, out_hw = self._cached(self._cache)
         n, o = x_shape[0], self.out_channels
         W = self.params["W"]
         dout = self._check_dout(dout, (n, o, *out_hw)).astype(W.dtype, copy=False)
@@ -84,7 +83,7 @@ class Conv2D(Layer):
         np.sum(d3, axis=(0, 2), out=self.grads["b"])
         gW = self.grads["W"]
         dWm = gW.reshape(o, -1)                                  # a view unless the gradient is not contiguous
-        im2col.weight_grad(xp, dout, dWm, self.kernel_size, self.stride, out_hw, self._work)
+        im2col.weight_grad(cols, dout, dWm, self._work)
         if not np.may_share_memory(dWm, gW):
             gW[...] = dWm.reshape(gW.shape)
         if not self.requires_input_grad:
