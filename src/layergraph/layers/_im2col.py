@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 #: Target size in bytes of one chunk's column buffer (kept in the processor's L2 cache).
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 18
 #: Minimum number of columns ``m * L`` of one chunk's product, so that BLAS runs on wide enough matrices.
 MIN_COLUMNS = 1024
 #: Gather stride-1 windows as "wide rows" (see :class:`Columns`); False gathers (OH, OW) windows.
