@@ -16,11 +16,15 @@ class Conv2D(Layer):
     ``OH = (H + 2 * ph - kh) // sh + 1`` and ``OW = (W + 2 * pw - kw) // sw + 1``; an input whose padded size is
     smaller than the kernel (empty output) raises :class:`~layergraph.errors.ShapeError`.
 
-    Each pass is one (batched) matrix product: forward multiplies ``W`` reshaped to ``(out_channels, K)``,
-    ``K = C * kh * kw``, by the ``(N, K, OH * OW)`` stack of input windows, gathered by one copy from a strided
-    window view of ``xp``; backward computes ``dW`` from the same window stack, and ``dx`` (skipped when
-    ``requires_input_grad`` is False) by one product followed by a scatter-add of the ``kh * kw`` kernel offsets,
-    each over the whole batch. Arrays stay C-contiguous ``(N, C, H, W)``.
+    Each pass is a few large matrix products (see :mod:`layergraph.layers._im2col`): the batch is cut into chunks
+    whose input windows fit in the processor's cache; each chunk's windows are gathered by one copy from a strided
+    view into a ``(K, m * L)`` column buffer (``K = C * kh * kw``, ``L = OH * OW``) and multiplied by ``W``
+    reshaped to ``(out_channels, K)``. Backward gathers the same columns again from the cached padded input (no
+    ``K x L`` matrix is kept between the passes) for ``dW``; ``dx`` (skipped when ``requires_input_grad`` is False)
+    is, for stride 1, the correlation of the padded ``dout`` with the flipped kernel (the same gather and product,
+    no scatter) and, for larger strides, ``W^T dout`` folded back by ``kh * kw`` strided in-place adds. Outputs
+    and input gradients are fresh C-contiguous ``(N, C, H, W)`` arrays; scratch buffers are reused across calls.
+    ``dout`` is cast to the layer's dtype.
 
     Parameters
     ----------

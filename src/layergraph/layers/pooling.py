@@ -1,8 +1,9 @@
 """Pooling and reshaping layers: MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten.
 
 Pooling reduces strided window views: for each of the ``kh * kw`` kernel offsets, the view
-``xp[:, :, i::sh, j::sw]`` (cut to ``(N, C, OH, OW)``) is combined into the output with one vectorised ufunc over
-the whole batch, so no input window is ever copied out (no im2col).
+``xp[:, :, i::sh, j::sw]`` (cut to ``(N, C, OH, OW)``) is combined into the output over the whole batch, so no
+window stack is ever built (no im2col). Max pooling keeps only the offset of each window's first maximum (one byte
+per output) for backward; average pooling is separable (sums over the kernel's rows, then over its columns).
 """
 
 import math
