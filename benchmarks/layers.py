@@ -26,6 +26,7 @@ Usage::
 
     python benchmarks/layers.py                       # both thread counts, all rows: about 3-5 minutes
     python benchmarks/layers.py --threads 1 --rounds 11 --only SimpleConvNet ResNet
+    python benchmarks/layers.py --threads 1 --clock cpu  # CPU time: steadier when other jobs share the machine
 """
 
 import argparse
@@ -45,6 +46,9 @@ def _parse(argv=None):
     p.add_argument("--rounds", type=int, default=7, help="interleaved rounds per row; medians are reported")
     p.add_argument("--steps", type=int, default=0,
                    help="timed steps per round (default: about 0.25 s of layergraph steps, at least 3)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="wall: elapsed time (default); cpu: process CPU time, steadier on a loaded machine but only "
+                        "meaningful with --threads 1 (with more threads it adds up the threads' busy-waiting)")
     p.add_argument("--pause", type=float, default=0.3, help="idle seconds before each timed block")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="run only rows whose name starts with one of these (e.g. SimpleConvNet ResNet MaxPool)")
@@ -54,11 +58,14 @@ def _parse(argv=None):
     return p.parse_args(argv)
 
 
+CLOCK = time.perf_counter
+
+
 def per_step(step, steps):
-    start = time.perf_counter()
+    start = CLOCK()
     for _ in range(steps):
         step()
-    return (time.perf_counter() - start) / steps
+    return (CLOCK() - start) / steps
 
 
 def spread(values):
@@ -84,7 +91,9 @@ def run_row(ours, theirs, args, set_threads, threads):
 
 
 def main(argv=None):
+    global CLOCK
     args = _parse(argv)
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     import _layer_cases as cases
@@ -113,7 +122,8 @@ def main(argv=None):
         for name, dtype, batch, build in rows:
             ours, theirs = build(dtype, batch, np.random.default_rng(0), torch)
             results[threads, name, np.dtype(dtype).name] = (batch, run_row(ours, theirs, args, set_threads, threads))
-    lines = [f"forward + backward per step, median of {args.rounds} interleaved rounds; numpy {np.__version__}"
+    lines = [f"forward + backward per step ({args.clock} clock), median of {args.rounds} interleaved rounds; "
+             f"numpy {np.__version__}"
              + (f", torch {torch.__version__}" if torch is not None else "")]
     lines += table(results)
     if not args.no_memory:

@@ -1,4 +1,4 @@
-"""2-D convolution (cross-correlation, as in every deep-learning library) by one matrix product per pass."""
+"""2-D convolution (cross-correlation, as in every deep-learning library) by large, cache-sized matrix products."""
 
 import numpy as np
 
