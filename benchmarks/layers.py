@@ -122,6 +122,7 @@ def main(argv=None):
         for name, dtype, batch, build in rows:
             ours, theirs = build(dtype, batch, np.random.default_rng(0), torch)
             results[threads, name, np.dtype(dtype).name] = (batch, run_row(ours, theirs, args, set_threads, threads))
+            print(f"  done: {threads} thread(s), {name} {np.dtype(dtype).name}", file=sys.stderr, flush=True)
     lines = [f"forward + backward per step ({args.clock} clock), median of {args.rounds} interleaved rounds; "
              f"numpy {np.__version__}"
              + (f", torch {torch.__version__}" if torch is not None else "")]

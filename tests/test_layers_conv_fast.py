@@ -45,20 +45,24 @@ def draw_geometry(rng):
                 kernel=(int(kh), int(kw)), stride=(int(sh), int(sw)), pad=(int(ph), int(pw)))
 
 
-@pytest.fixture(params=[(1, 1, True), (1, 1, False), (1 << 18, 1024, True), (1 << 18, 1024, False)],
-                ids=["chunk-1-wide", "chunk-1-windows", "default-wide", "default-windows"])
+@pytest.fixture(params=[(1, 1, True, 10**9), (1, 1, False, 10**9), (1 << 18, 1024, True, 10**9),
+                        (1 << 18, 1024, False, 10**9), (1, 1, False, 1), (1 << 18, 1024, False, 1)],
+                ids=["chunk-1-wide", "chunk-1-windows", "default-wide", "default-windows", "chunk-1-per-sample",
+                     "default-per-sample"])
 def kernels(request, monkeypatch):
-    """Force chunks of one sample (many chunks) or the default sizes, with and without wide-row gathers."""
-    chunk_bytes, min_columns, wide = request.param
+    """Force chunks of one sample (many chunks) or the default sizes, with and without wide-row gathers, with
+    per-sample products or chunk-wide ones."""
+    chunk_bytes, min_columns, wide, per_sample_length = request.param
     monkeypatch.setattr(im2col, "CHUNK_BYTES", chunk_bytes)
     monkeypatch.setattr(im2col, "MIN_COLUMNS", min_columns)
     monkeypatch.setattr(im2col, "WIDE_ROWS", wide)
+    monkeypatch.setattr(im2col, "PER_SAMPLE_LENGTH", per_sample_length)
     return request.param
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-11), (np.float32, 2e-4)])
 def test_conv_fast_paths_match_loops(kernels, dtype, tol):
-    rng = np.random.default_rng([kernels[0], kernels[1], int(kernels[2]), np.dtype(dtype).itemsize])
+    rng = np.random.default_rng([kernels[0], kernels[1], int(kernels[2]), kernels[3], np.dtype(dtype).itemsize])
     for _ in range(12):
         g = draw_geometry(rng)
         layer = Conv2D(g["c"], g["o"], g["kernel"], g["stride"], g["pad"], dtype=dtype, rng=rng)
@@ -77,8 +81,10 @@ def test_conv_fast_paths_match_loops(kernels, dtype, tol):
 def test_conv_chunked_batches_with_a_shorter_last_chunk(monkeypatch):
     """Nine samples in chunks of two: four full chunks and one of a single sample, on every path."""
     rng = np.random.default_rng(7)
-    for stride, wide in [((1, 1), True), ((1, 1), False), ((2, 1), True)]:
+    for stride, wide, per_sample_length in [((1, 1), True, 10**9), ((1, 1), False, 10**9), ((2, 1), True, 10**9),
+                                            ((1, 1), False, 1)]:
         monkeypatch.setattr(im2col, "WIDE_ROWS", wide)
+        monkeypatch.setattr(im2col, "PER_SAMPLE_LENGTH", per_sample_length)
         layer = Conv2D(3, 4, (3, 2), stride, (1, 2), dtype=np.float64, rng=rng)
         x = rng.standard_normal((9, 3, 7, 6))
         monkeypatch.setattr(im2col, "CHUNK_BYTES", 2 * 3 * 6 * 100 * 8)

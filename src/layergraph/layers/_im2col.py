@@ -28,6 +28,8 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 CHUNK_BYTES = 1 << 18
 #: Minimum number of columns ``m * L`` of one chunk's product, so that BLAS runs on wide enough matrices.
 MIN_COLUMNS = 1024
+#: Planes of at least this many output positions (without wide rows) get one product per sample.
+PER_SAMPLE_LENGTH = 256
 #: Gather stride-1 windows as "wide rows" (see :class:`Columns`); False gathers (OH, OW) windows.
 WIDE_ROWS = True
 
@@ -116,6 +118,8 @@ class Columns:
             self.length = oh * ow
             self.tail = (oh, ow)
             self.row = ow
+        # Large planes without wide rows: one product per sample, written straight into the output.
+        self.per_sample = not self.wide and self.length >= PER_SAMPLE_LENGTH
 
     def gather(self, ws, name, start, stop):
         """Copy the windows of samples ``start:stop`` into the workspace buffer *name*; return it as ``(K, m * L)``."""
@@ -123,6 +127,13 @@ class Columns:
         cols = ws.get(f"{name}.{stop - start}", (c, kh, kw, stop - start, *self.tail), self.xp.dtype)
         np.copyto(cols, self.view[:, :, :, start:stop])
         return cols.reshape(c * kh * kw, -1)
+
+    def gather_per_sample(self, ws, name, start, stop):
+        """Copy the windows of samples ``start:stop`` into buffer *name*, returned as ``(m, K, L)``."""
+        c, kh, kw = self.view.shape[:3]
+        cols = ws.get(f"{name}.s{stop - start}", (stop - start, c, kh, kw, *self.tail), self.xp.dtype)
+        np.copyto(cols, self.view[:, :, :, start:stop].transpose(3, 0, 1, 2, 4, 5))
+        return cols.reshape(stop - start, c * kh * kw, self.length)
 
     def out_view(self, prod):
         """The ``(R, m, OH, OW)`` output positions inside a product ``prod`` of shape ``(R, m, length)``."""
@@ -139,6 +150,14 @@ def correlate(g, Wm, bias, ws, tag="fwd"):
     o, k = Wm.shape
     y = np.empty((n, o, *g.out_hw), dtype=Wm.dtype)
     m = chunk_samples(n, k, g.length, Wm.dtype.itemsize)
+    if g.per_sample:
+        y3 = y.reshape(n, o, g.length)
+        for s in range(0, n, m):
+            e = min(n, s + m)
+            np.matmul(Wm, g.gather_per_sample(ws, tag + ".cols", s, e), out=y3[s:e])
+            if bias is not None:
+                y3[s:e] += bias[:, None]
+        return y
     for s in range(0, n, m):
         e = min(n, s + m)
         cols = g.gather(ws, tag + ".cols", s, e)
@@ -158,6 +177,17 @@ def weight_grad(g, dout, dWm, ws):
     o, k = dWm.shape
     m = chunk_samples(n, k, g.length, dWm.dtype.itemsize)
     part = ws.get("bwd.dW", (o, k), dWm.dtype) if n > m else None
+    if g.per_sample:
+        d3 = dout.reshape(n, o, g.length)
+        for s in range(0, n, m):
+            e = min(n, s + m)
+            cols = g.gather_per_sample(ws, "fwd.cols", s, e)
+            each = ws.get(f"bwd.dWs.{e - s}", (e - s, o, k), dWm.dtype)
+            np.matmul(d3[s:e], cols.transpose(0, 2, 1), out=each)
+            np.sum(each, axis=0, out=dWm if s == 0 else part)
+            if s:
+                dWm += part
+        return
     for s in range(0, n, m):
         e = min(n, s + m)
         cols = g.gather(ws, "fwd.cols", s, e)
