@@ -5,7 +5,9 @@ strided window view into a column buffer laid out ``(K, m * L)`` (``K = C * kh *
 position of the ``m`` samples, ``L = OH * OW``), and one matrix product ``(O, K) x (K, m * L)`` computes the chunk's
 output. The chunk is sized so that the column buffer stays in the processor's cache (a few hundred KiB), yet the
 product is wide enough to run at full BLAS speed; its result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)``
-output with the bias added in the same pass (blocks of ``L`` contiguous values, so the copy is cheap).
+output with the bias added in the same pass (blocks of ``L`` contiguous values, so the copy is cheap). Large
+planes gathered without wide rows (see :class:`Columns`) use one product per sample instead, ``(O, K) x (K, L)``,
+written straight into the output.
 
 Backward recomputes each chunk's columns from the cached (padded) input instead of keeping the whole column matrix
 from the forward pass (``kh * kw`` times the input's size): the gather of a cached chunk is cheaper than reading a
