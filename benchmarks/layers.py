@@ -15,7 +15,7 @@ PyTorch (gradients reset to None first); a pooling step is ``forward`` then ``ba
 How it is timed: for each thread count (``--threads``, default 1 and 2; NumPy's BLAS through threadpoolctl and
 ``torch.set_num_threads``), each row runs ``--rounds`` interleaved rounds; in every round each library (in
 alternating order) gets a short idle pause and one untimed step (so that the other library's spinning worker
-threads are idle), then ``--steps`` timed steps. The table gives the median per-step time over the rounds, the
+threads are idle), then ``--steps`` timed steps (by default about 0.15 s of layergraph steps). The table gives the median per-step time over the rounds, the
 ratio layergraph / PyTorch (the median of the per-round ratios; below 1 means layergraph is faster) and the spread
 (interquartile range over the median) of each library's times and of the ratio.
 
@@ -45,7 +45,7 @@ def _parse(argv=None):
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to run (default: 1 2)")
     p.add_argument("--rounds", type=int, default=7, help="interleaved rounds per row; medians are reported")
     p.add_argument("--steps", type=int, default=0,
-                   help="timed steps per round (default: about 0.25 s of layergraph steps, at least 3)")
+                   help="timed steps per round (default: about 0.15 s of layergraph steps, at least 3)")
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="wall: elapsed time (default); cpu: process CPU time, steadier on a loaded machine but only "
                         "meaningful with --threads 1 (with more threads it adds up the threads' busy-waiting)")
@@ -79,7 +79,7 @@ def run_row(ours, theirs, args, set_threads, threads):
     set_threads(threads)
     for step in steps.values():
         per_step(step, 2)                       # warm-up: buffers, caches, lazy initialisation
-    n = args.steps or max(3, round(0.25 / max(per_step(ours, 1), 1e-6)))
+    n = args.steps or max(3, round(0.15 / max(per_step(ours, 1), 1e-6)))
     times = {name: [] for name in steps}
     for r in range(args.rounds):
         order = list(steps.items()) if r % 2 == 0 else list(steps.items())[::-1]

@@ -45,8 +45,8 @@ def draw_geometry(rng):
                 kernel=(int(kh), int(kw)), stride=(int(sh), int(sw)), pad=(int(ph), int(pw)))
 
 
-@pytest.fixture(params=[(1, 1, True, 10**9), (1, 1, False, 10**9), (1 << 18, 1024, True, 10**9),
-                        (1 << 18, 1024, False, 10**9), (1, 1, False, 1), (1 << 18, 1024, False, 1)],
+@pytest.fixture(params=[(1, 1, True, 10**9), (1, 1, False, 10**9), (1 << 20, 4096, True, 10**9),
+                        (1 << 20, 4096, False, 10**9), (1, 1, False, 1), (1 << 20, 4096, False, 1)],
                 ids=["chunk-1-wide", "chunk-1-windows", "default-wide", "default-windows", "chunk-1-per-sample",
                      "default-per-sample"])
 def kernels(request, monkeypatch):
@@ -99,7 +99,8 @@ def test_conv_chunked_batches_with_a_shorter_last_chunk(monkeypatch):
 
 
 def test_chunk_size_rule():
-    assert im2col.chunk_samples(100, 25, 576, 4) == max(im2col.CHUNK_BYTES // (25 * 576 * 4), 2)
+    assert im2col.chunk_samples(100, 25, 576, 4) == min(100, max(im2col.CHUNK_BYTES // (25 * 576 * 4),
+                                                                -(-im2col.MIN_COLUMNS // 576)))
     assert im2col.chunk_samples(3, 10_000, 10_000, 8) == 1
     assert im2col.chunk_samples(5, 1, 1, 4) == 5
 

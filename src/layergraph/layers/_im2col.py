@@ -3,7 +3,7 @@
 The batch is processed in chunks of ``m`` samples. For each chunk the input windows are gathered by one copy from a
 strided window view into a column buffer laid out ``(K, m * L)`` (``K = C * kh * kw`` rows, one column per output
 position of the ``m`` samples, ``L = OH * OW``), and one matrix product ``(O, K) x (K, m * L)`` computes the chunk's
-output. The chunk is sized so that the column buffer stays in the processor's cache (a few hundred KiB), yet the
+output. The chunk is sized so that the column buffer stays within the processor's cache (about 1 MiB), yet the
 product is wide enough to run at full BLAS speed; its result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)``
 output with the bias added in the same pass (blocks of ``L`` contiguous values, so the copy is cheap). Large
 planes gathered without wide rows (see :class:`Columns`) use one product per sample instead, ``(O, K) x (K, L)``,
@@ -27,9 +27,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 #: Target size in bytes of one chunk's column buffer (kept in the processor's L2 cache).
-CHUNK_BYTES = 1 << 18
+CHUNK_BYTES = 1 << 20
 #: Minimum number of columns ``m * L`` of one chunk's product, so that BLAS runs on wide enough matrices.
-MIN_COLUMNS = 1024
+MIN_COLUMNS = 4096
 #: Planes of at least this many output positions (without wide rows) get one product per sample.
 PER_SAMPLE_LENGTH = 256
 #: Gather stride-1 windows as "wide rows" (see :class:`Columns`); False gathers (OH, OW) windows.
