@@ -66,6 +66,11 @@ def chunk_samples(n, k, length, itemsize):
     return int(min(n, m))
 
 
+def per_sample_chunk(n, k, length, itemsize):
+    """Samples per gather when each sample gets its own product: a quarter of :data:`CHUNK_BYTES` of columns."""
+    return int(min(n, max(CHUNK_BYTES // 4 // max(k * length * itemsize, 1), 1)))
+
+
 def window_view(xp, kernel, stride, out_hw):
     """Strided view ``(C, kh, kw, N, OH, OW)`` of the windows of ``xp`` ``(N, C, Hp, Wp)``; no copy."""
     (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
@@ -153,6 +158,7 @@ def correlate(g, Wm, bias, ws, tag="fwd"):
     y = np.empty((n, o, *g.out_hw), dtype=Wm.dtype)
     m = chunk_samples(n, k, g.length, Wm.dtype.itemsize)
     if g.per_sample:
+        m = per_sample_chunk(n, k, g.length, Wm.dtype.itemsize)
         y3 = y.reshape(n, o, g.length)
         for s in range(0, n, m):
             e = min(n, s + m)
@@ -177,7 +183,10 @@ def weight_grad(g, dout, dWm, ws):
     """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``."""
     n = g.xp.shape[0]
     o, k = dWm.shape
-    m = chunk_samples(n, k, g.length, dWm.dtype.itemsize)
+    if g.per_sample:
+        m = per_sample_chunk(n, k, g.length, dWm.dtype.itemsize)
+    else:
+        m = chunk_samples(n, k, g.length, dWm.dtype.itemsize)
     part = ws.get("bwd.dW", (o, k), dWm.dtype) if n > m else None
     if g.per_sample:
         d3 = dout.reshape(n, o, g.length)
