@@ -40,7 +40,7 @@ import numpy as np
 
 
 def _parse(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Run on a quiet machine; interleaving keeps ratios fair on a loaded one.")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to run (default: 1 2)")
     p.add_argument("--rounds", type=int, default=7, help="interleaved rounds per row; medians are reported")
