@@ -1,9 +1,9 @@
-"""2-D convolution (cross-correlation, as in every deep-learning library) by one matrix product per pass."""
+"""2-D convolution (cross-correlation, as in every deep-learning library) by large, cache-sized matrix products."""
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..gradcheck.registry import register_case
+from . import _im2col as im2col
 from . import _spatial as sp
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int, init_std
@@ -16,11 +16,15 @@ class Conv2D(Layer):
     ``OH = (H + 2 * ph - kh) // sh + 1`` and ``OW = (W + 2 * pw - kw) // sw + 1``; an input whose padded size is
     smaller than the kernel (empty output) raises :class:`~layergraph.errors.ShapeError`.
 
-    Each pass is one (batched) matrix product: forward multiplies ``W`` reshaped to ``(out_channels, K)``,
-    ``K = C * kh * kw``, by the ``(N, K, OH * OW)`` stack of input windows, gathered by one copy from a strided
-    window view of ``xp``; backward computes ``dW`` from the same window stack, and ``dx`` (skipped when
-    ``requires_input_grad`` is False) by one product followed by a scatter-add of the ``kh * kw`` kernel offsets,
-    each over the whole batch. Arrays stay C-contiguous ``(N, C, H, W)``.
+    Each pass is a few large matrix products (see :mod:`layergraph.layers._im2col`): the batch is cut into chunks
+    whose input windows fit in the processor's cache; each chunk's windows are gathered by one copy from a strided
+    view into a ``(K, m * L)`` column buffer (``K = C * kh * kw``, ``L = OH * OW``) and multiplied by ``W``
+    reshaped to ``(out_channels, K)``. Backward gathers the same columns again from the cached padded input (no
+    ``K x L`` matrix is kept between the passes) for ``dW``; ``dx`` (skipped when ``requires_input_grad`` is False)
+    is, for stride 1, the correlation of the padded ``dout`` with the flipped kernel (the same gather and product,
+    no scatter) and, for larger strides, ``W^T dout`` folded back by ``kh * kw`` strided in-place adds. Outputs
+    and input gradients are fresh C-contiguous ``(N, C, H, W)`` arrays; scratch buffers are reused across calls.
+    ``dout`` is cast to the layer's dtype.
 
     Parameters
     ----------
@@ -60,45 +64,38 @@ class Conv2D(Layer):
         W *= std
         self.params = {"W": W, "b": np.zeros(self.out_channels, dtype=self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._cols = None
-        self._geom = None
+        self._cache = None
+        self._work = im2col.Workspace()
 
     def forward(self, x, train=True):
         x = np.asarray(x)
         sp.check_nchw(self, x, self.in_channels)
         W = self.params["W"]
         x = x.astype(W.dtype, copy=False)
-        oh, ow = sp.output_hw(self, x.shape, self.kernel_size, self.stride, self.pad)
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        n, c = x.shape[:2]
-        xp = sp.pad_hw(x, self.pad)
-        win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw]
-        cols = np.empty((n, c, kh, kw, oh, ow), dtype=W.dtype)
-        np.copyto(cols, win.transpose(0, 1, 4, 5, 2, 3))
-        cols = cols.reshape(n, c * kh * kw, oh * ow)             # (N, K, L): one window per column
-        y = np.matmul(W.reshape(self.out_channels, -1), cols)    # (N, O, L): the one (batched) GEMM
-        y += self.params["b"][:, None]
-        self._cols, self._geom = cols, (x.shape, xp.shape, oh, ow)
-        return y.reshape(n, self.out_channels, oh, ow)
+        out_hw = sp.output_hw(self, x.shape, self.kernel_size, self.stride, self.pad)
+        cols = im2col.Columns(x, self.pad, self.kernel_size, self.stride, out_hw, self.out_channels)
+        y = im2col.correlate(cols, W.reshape(self.out_channels, -1), self.params["b"], self._work)
+        self._cache = (cols, x.shape, out_hw)
+        return y
 
     def backward(self, dout):
-        cols = self._cached(self._cols)
-        x_shape, xp_shape, oh, ow = self._geom
+        cols, x_shape, out_hw = self._cached(self._cache)
         n, o = x_shape[0], self.out_channels
-        dout = self._check_dout(dout, (n, o, oh, ow))
-        d3 = dout.reshape(n, o, oh * ow)
         W = self.params["W"]
+        dout = self._check_dout(dout, (n, o, *out_hw)).astype(W.dtype, copy=False)
+        d3 = dout.reshape(n, o, -1)
         np.sum(d3, axis=(0, 2), out=self.grads["b"])
-        per_sample = np.matmul(d3, cols.transpose(0, 2, 1))    # (N, O, K)
-        np.sum(per_sample, axis=0, out=self.grads["W"].reshape(o, -1))
+        gW = self.grads["W"]
+        dWm = gW.reshape(o, -1)                                  # a view unless the gradient is not contiguous
+        im2col.weight_grad(cols, dout, dWm, self._work)
+        if not np.may_share_memory(dWm, gW):
+            gW[...] = dWm.reshape(gW.shape)
         if not self.requires_input_grad:
             return None
-        dcols = np.matmul(W.reshape(o, -1).T, d3)               # (N, K, L)
-        dcols = dcols.reshape(n, self.in_channels, *self.kernel_size, oh, ow)
-        dxp = np.zeros(xp_shape, dtype=dcols.dtype)
-        for i, j, index in sp.offset_slices(self.kernel_size, self.stride, (oh, ow)):
-            dxp[index] += dcols[:, :, i, j]
-        return sp.crop_hw(dxp, self.pad)
+        if self.stride == (1, 1):
+            return im2col.input_grad_stride1(dout, W, x_shape[2:], self.pad, self._work)
+        return im2col.input_grad_strided(d3, W.reshape(o, -1), self.kernel_size, self.stride, self.pad, x_shape,
+                                         out_hw, self._work)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "

@@ -1,8 +1,9 @@
 """Pooling and reshaping layers: MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten.
 
 Pooling reduces strided window views: for each of the ``kh * kw`` kernel offsets, the view
-``xp[:, :, i::sh, j::sw]`` (cut to ``(N, C, OH, OW)``) is combined into the output with one vectorised ufunc over
-the whole batch, so no input window is ever copied out (no im2col).
+``xp[:, :, i::sh, j::sw]`` (cut to ``(N, C, OH, OW)``) is combined into the output over the whole batch, so no
+window stack is ever built (no im2col). Max pooling keeps only the offset of each window's first maximum (one byte
+per output) for backward; average pooling is separable (sums over the kernel's rows, then over its columns).
 """
 
 import math
@@ -64,36 +65,49 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, train=True):
         x, xp, out_hw = self._prepare(x, -np.inf)
-        slices = list(sp.offset_slices(self.kernel_size, self.stride, out_hw))
-        y = xp[slices[0][2]].copy()
-        for _, _, index in slices[1:]:
-            np.maximum(y, xp[index], out=y)
-        self._cache = (x.shape, xp, y, slices)
+        views = [xp[index] for _, _, index in sp.offset_slices(self.kernel_size, self.stride, out_hw)]
+        y = views[0].copy()
+        code = np.zeros(y.shape, dtype=np.uint8 if len(views) <= 256 else np.intp)   # offset of the first max
+        if len(views) > 1:
+            window = np.empty_like(y)
+            greater = np.empty(y.shape, dtype=bool)
+            step = np.empty_like(code)
+            for k, view in enumerate(views[1:], start=1):
+                np.copyto(window, view)                   # one strided read; the rest runs on contiguous data
+                np.greater(window, y, out=greater)        # strictly greater: ties keep the earlier offset
+                np.maximum(y, window, out=y)
+                np.multiply(greater.view(np.uint8), k, out=step, casting="unsafe")
+                np.maximum(code, step, out=code)          # later offsets are larger: the last "greater" wins
+        self._cache = (xp.shape, code)
         return y
 
     def backward(self, dout):
-        x_shape, xp, y, slices = self._cached(self._cache)
-        dout = self._check_dout(dout, y.shape)
+        xp_shape, code = self._cached(self._cache)
+        dout = self._check_dout(dout, code.shape)
         if not self.requires_input_grad:
             return None
-        dxp = np.zeros(xp.shape, dtype=np.result_type(dout.dtype, y.dtype))
-        overlap = self._overlapping()
-        hit = np.empty(y.shape, dtype=bool)
-        taken = np.zeros(y.shape, dtype=bool)
-        part = np.empty(y.shape, dtype=dxp.dtype) if overlap else None
-        last = len(slices) - 1
-        for k, (_, _, index) in enumerate(slices):
-            np.equal(xp[index], y, out=hit)
-            if k:
-                np.greater(hit, taken, out=hit)          # hit and not yet taken: the first maximum wins
-            if k < last:
-                np.logical_or(taken, hit, out=taken)
-            if overlap:
-                np.multiply(dout, hit, out=part)
-                dxp[index] += part
-            else:
-                np.multiply(dout, hit, out=dxp[index])
+        dtype = dout.dtype if dout.dtype.kind == "f" else np.dtype(np.float64)
+        if self._overlapping():
+            dxp = self._scatter(dout, code, xp_shape).astype(dtype, copy=False)
+        else:
+            dxp = np.zeros(xp_shape, dtype=dtype)
+            hit = np.empty(code.shape, dtype=bool)
+            for k, (_, _, index) in enumerate(sp.offset_slices(self.kernel_size, self.stride, code.shape[2:])):
+                np.equal(code, k, out=hit)
+                np.multiply(dout, hit, out=dxp[index])    # windows are disjoint: every position written once
         return sp.crop_hw(dxp, self.pad)
+
+    def _scatter(self, dout, code, xp_shape):
+        """Overlapping windows: sum ``dout`` into the flat positions of the maxima in one ``np.bincount``."""
+        n, c, hp, wp = xp_shape
+        (kh, kw), (sh, sw), (oh, ow) = self.kernel_size, self.stride, code.shape[2:]
+        offsets = (np.arange(kh)[:, None] * wp + np.arange(kw)).ravel()
+        corner = (np.arange(n * c)[:, None, None] * (hp * wp) + (np.arange(oh) * (sh * wp))[:, None]
+                  + np.arange(ow) * sw)
+        flat = np.take(offsets, code.reshape(n * c, oh, ow))
+        flat += corner
+        dxp = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=n * c * hp * wp)
+        return dxp.reshape(xp_shape)
 
 
 class AvgPool2D(_Pool2D):
@@ -105,28 +119,51 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x, train=True):
         x, xp, out_hw = self._prepare(x, 0.0)
-        slices = list(sp.offset_slices(self.kernel_size, self.stride, out_hw))
-        y = xp[slices[0][2]].copy()
-        for _, _, index in slices[1:]:
-            y += xp[index]
-        y *= 1.0 / len(slices)
-        self._cache = (x.shape, xp.shape, y.shape, y.dtype, slices)
+        (kh, kw), (sh, sw), (oh, ow) = self.kernel_size, self.stride, out_hw
+        rows = _strided_sum(xp, kh, sh, oh, axis=2)           # (N, C, OH, Wp): sums over the kernel's rows
+        y = _strided_sum(rows, kw, sw, ow, axis=3)            # (N, C, OH, OW)
+        y *= 1.0 / (kh * kw)
+        self._cache = (x.shape, xp.shape, y.shape, y.dtype)
         return y
 
     def backward(self, dout):
-        x_shape, xp_shape, y_shape, dtype, slices = self._cached(self._cache)
+        x_shape, xp_shape, y_shape, dtype = self._cached(self._cache)
         dout = self._check_dout(dout, y_shape)
         if not self.requires_input_grad:
             return None
-        share = dout * (1.0 / len(slices))
-        dxp = np.zeros(xp_shape, dtype=share.dtype)
-        overlap = self._overlapping()
-        for _, _, index in slices:
-            if overlap:
-                dxp[index] += share
-            else:
-                dxp[index] = share
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        share = dout * (1.0 / (kh * kw))
+        rows = _strided_spread(share, kw, sw, xp_shape[3], axis=3)    # (N, C, OH, Wp)
+        dxp = _strided_spread(rows, kh, sh, xp_shape[2], axis=2)      # (N, C, Hp, Wp)
         return sp.crop_hw(dxp, self.pad)
+
+
+def _axis_slice(ndim, axis, index):
+    return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
+
+
+def _strided_sum(a, k, s, out_len, axis):
+    """``out[..., p, ...] = sum_{i < k} a[..., p * s + i, ...]`` along *axis* (separable window sums)."""
+    views = [a[_axis_slice(a.ndim, axis, slice(i, i + s * (out_len - 1) + 1, s))] for i in range(k)]
+    out = views[0].copy()
+    for v in views[1:]:
+        out += v
+    return out
+
+
+def _strided_spread(g, k, s, full_len, axis):
+    """Adjoint of :func:`_strided_sum`: add ``g[..., p, ...]`` to positions ``p * s + i``, ``i < k``, of *axis*."""
+    shape = list(g.shape)
+    shape[axis] = full_len
+    out = np.zeros(shape, dtype=g.dtype)
+    n = g.shape[axis]
+    for i in range(k):
+        target = out[_axis_slice(g.ndim, axis, slice(i, i + s * (n - 1) + 1, s))]
+        if s >= k:                       # disjoint positions: plain assignment into zeros
+            np.copyto(target, g)
+        else:
+            target += g
+    return out
 
 
 class GlobalAvgPool(Layer):

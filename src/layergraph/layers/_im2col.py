@@ -1,0 +1,243 @@
+"""The convolution kernels behind :class:`~layergraph.layers.Conv2D`: window gathers and large matrix products.
+
+The batch is processed in chunks of ``m`` samples. For each chunk the input windows are gathered by one copy from a
+strided window view into a column buffer laid out ``(K, m * L)`` (``K = C * kh * kw`` rows, one column per output
+position of the ``m`` samples, ``L = OH * OW``), and one matrix product ``(O, K) x (K, m * L)`` computes the chunk's
+output. The chunk is sized so that the column buffer stays within the processor's cache (about 1 MiB), yet the
+product is wide enough to run at full BLAS speed; its result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)``
+output with the bias added in the same pass (blocks of ``L`` contiguous values, so the copy is cheap). Large
+planes gathered without wide rows (see :class:`Columns`) use one product per sample instead, ``(O, K) x (K, L)``,
+written straight into the output.
+
+Backward recomputes each chunk's columns from the cached (padded) input instead of keeping the whole column matrix
+from the forward pass (``kh * kw`` times the input's size): the gather of a cached chunk is cheaper than reading a
+large stored matrix back from memory, and a step's peak memory stays close to the activations themselves.
+
+* weight gradient: ``dW += dout_chunk (O, m * L) x cols_chunk^T (m * L, K)`` per chunk;
+* input gradient, stride 1: a "full" correlation of ``dout`` (padded by ``kh - 1 - ph`` rows and ``kw - 1 - pw``
+  columns) with the flipped, transposed kernel: the same gather and product as the forward pass, no scatter;
+* input gradient, larger strides: ``dcols = W^T x dout_chunk``, folded back (col2im) by ``kh * kw`` strided
+  in-place adds into a padded, cache-sized chunk buffer.
+
+Scratch buffers live in a :class:`Workspace` owned by the layer and are reused while shapes stay the same; the arrays
+returned to callers (outputs and input gradients) are always freshly allocated.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
+
+#: Target size in bytes of one chunk's column buffer (kept in the processor's L2 cache).
+CHUNK_BYTES = 1 << 20
+#: Minimum number of columns ``m * L`` of one chunk's product, so that BLAS runs on wide enough matrices.
+MIN_COLUMNS = 4096
+#: Planes of at least this many output positions (without wide rows) get one product per sample.
+PER_SAMPLE_LENGTH = 256
+#: Gather stride-1 windows as "wide rows" (see :class:`Columns`); False gathers (OH, OW) windows.
+WIDE_ROWS = True
+
+
+class Workspace:
+    """Named scratch arrays reused across calls while their shape and dtype stay the same."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, name, shape, dtype):
+        """Return an uninitialised array of *shape* and *dtype* (the same object as last time when they match)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = np.empty(shape, dtype=dtype)
+            self._arrays[name] = a
+        return a
+
+    def zeros(self, name, shape, dtype):
+        """Like :meth:`get`, but a newly made array starts as zeros (a reused one keeps its contents)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = np.zeros(shape, dtype=dtype)
+            self._arrays[name] = a
+        return a
+
+
+def chunk_samples(n, k, length, itemsize):
+    """Samples per chunk: about :data:`CHUNK_BYTES` of columns, at least :data:`MIN_COLUMNS` columns, at most n."""
+    per_sample = k * length * itemsize
+    m = max(CHUNK_BYTES // max(per_sample, 1), -(-MIN_COLUMNS // length), 1)
+    return int(min(n, m))
+
+
+def per_sample_chunk(n, k, length, itemsize):
+    """Samples per gather when each sample gets its own product: a quarter of :data:`CHUNK_BYTES` of columns."""
+    return int(min(n, max(CHUNK_BYTES // 4 // max(k * length * itemsize, 1), 1)))
+
+
+def window_view(xp, kernel, stride, out_hw):
+    """Strided view ``(C, kh, kw, N, OH, OW)`` of the windows of ``xp`` ``(N, C, Hp, Wp)``; no copy."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw]
+    return win.transpose(1, 4, 5, 0, 2, 3)
+
+
+class Columns:
+    """The (padded) input of one pass and how its windows are gathered into column buffers.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    pad : (int, int)
+        Zero rows and columns added on both sides; a negative entry crops that many instead.
+    kernel, stride, out_hw : (int, int)
+    rows_out : int
+        Rows of the weight matrix the columns will be multiplied by (output channels).
+
+    With stride 1 the gather uses "wide rows": for kernel offset ``(i, j)`` the columns of a sample are the
+    contiguous run ``xp_flat[i * Wp + j : i * Wp + j + OH * Wp]`` of its flattened padded plane, so each copied run
+    is a whole plane long instead of one output row. The ``Wp - OW`` extra columns per output row hold values the
+    output never reads (the product costs ``Wp / OW`` times more, the gather far less); one extra zero row at the
+    bottom of the padded plane keeps the last run inside the array. Other strides gather ``(OH, OW)`` windows, and
+    so do narrow products (``K < 4 * rows_out``) on wide images (``OW > 16``), where copying the output out of the
+    wide layout would cost more than the gather saves.
+    """
+
+    def __init__(self, x, pad, kernel, stride, out_hw, rows_out):
+        (kh, kw), (oh, ow) = kernel, out_hw
+        n, c, h, w = x.shape
+        self.wide = (WIDE_ROWS and stride == (1, 1) and kw > 1
+                     and (ow <= 16 or c * kh * kw >= 4 * rows_out))
+        cut_h, cut_w = max(-pad[0], 0), max(-pad[1], 0)
+        x = x[:, :, cut_h:h - cut_h, cut_w:w - cut_w]
+        (ph, pw), extra = (max(pad[0], 0), max(pad[1], 0)), int(self.wide)
+        if ph or pw or extra:
+            xp = np.zeros((n, c, x.shape[2] + 2 * ph + extra, x.shape[3] + 2 * pw), dtype=x.dtype)
+            xp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+        else:
+            xp = x
+        self.xp, self.out_hw, self.kernel = xp, out_hw, kernel
+        if self.wide:
+            wp = xp.shape[3]
+            self.length = oh * wp
+            sn, sc, _, sw = xp.strides
+            self.view = as_strided(xp, (c, kh, kw, n, self.length), (sc, wp * sw, sw, sn, sw), writeable=False)
+            self.tail = (self.length,)
+            self.row = wp
+        else:
+            self.view = window_view(xp, kernel, stride, out_hw)
+            self.length = oh * ow
+            self.tail = (oh, ow)
+            self.row = ow
+        # Large planes without wide rows: one product per sample, written straight into the output.
+        self.per_sample = not self.wide and self.length >= PER_SAMPLE_LENGTH
+
+    def gather(self, ws, name, start, stop):
+        """Copy the windows of samples ``start:stop`` into the workspace buffer *name*; return it as ``(K, m * L)``."""
+        c, kh, kw = self.view.shape[:3]
+        cols = ws.get(f"{name}.{stop - start}", (c, kh, kw, stop - start, *self.tail), self.xp.dtype)
+        np.copyto(cols, self.view[:, :, :, start:stop])
+        return cols.reshape(c * kh * kw, -1)
+
+    def gather_per_sample(self, ws, name, start, stop):
+        """Copy the windows of samples ``start:stop`` into buffer *name*, returned as ``(m, K, L)``."""
+        c, kh, kw = self.view.shape[:3]
+        cols = ws.get(f"{name}.s{stop - start}", (stop - start, c, kh, kw, *self.tail), self.xp.dtype)
+        np.copyto(cols, self.view[:, :, :, start:stop].transpose(3, 0, 1, 2, 4, 5))
+        return cols.reshape(stop - start, c * kh * kw, self.length)
+
+    def out_view(self, prod):
+        """The ``(R, m, OH, OW)`` output positions inside a product ``prod`` of shape ``(R, m, length)``."""
+        r, m, _ = prod.shape
+        return prod.reshape(r, m, self.out_hw[0], self.row)[:, :, :, :self.out_hw[1]]
+
+
+def correlate(g, Wm, bias, ws, tag="fwd"):
+    """``y (N, O, OH, OW)`` of the cross-correlation of the columns *g* with ``Wm`` ``(O, K)``, plus ``bias``.
+
+    ``K = C * kh * kw`` in ``(c, i, j)`` order; ``bias`` is ``(O,)`` or None.
+    """
+    n = g.xp.shape[0]
+    o, k = Wm.shape
+    y = np.empty((n, o, *g.out_hw), dtype=Wm.dtype)
+    m = chunk_samples(n, k, g.length, Wm.dtype.itemsize)
+    if g.per_sample:
+        m = per_sample_chunk(n, k, g.length, Wm.dtype.itemsize)
+        y3 = y.reshape(n, o, g.length)
+        for s in range(0, n, m):
+            e = min(n, s + m)
+            np.matmul(Wm, g.gather_per_sample(ws, tag + ".cols", s, e), out=y3[s:e])
+            if bias is not None:
+                y3[s:e] += bias[:, None]
+        return y
+    for s in range(0, n, m):
+        e = min(n, s + m)
+        cols = g.gather(ws, tag + ".cols", s, e)
+        prod = ws.get(f"{tag}.prod.{e - s}", (o, e - s, g.length), Wm.dtype)
+        np.matmul(Wm, cols, out=prod.reshape(o, -1))
+        out = y[s:e].transpose(1, 0, 2, 3)
+        if bias is None:
+            np.copyto(out, g.out_view(prod))
+        else:
+            np.add(g.out_view(prod), bias[:, None, None, None], out=out)
+    return y
+
+
+def weight_grad(g, dout, dWm, ws):
+    """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``."""
+    n = g.xp.shape[0]
+    o, k = dWm.shape
+    if g.per_sample:
+        m = per_sample_chunk(n, k, g.length, dWm.dtype.itemsize)
+    else:
+        m = chunk_samples(n, k, g.length, dWm.dtype.itemsize)
+    part = ws.get("bwd.dW", (o, k), dWm.dtype) if n > m else None
+    if g.per_sample:
+        d3 = dout.reshape(n, o, g.length)
+        for s in range(0, n, m):
+            e = min(n, s + m)
+            cols = g.gather_per_sample(ws, "fwd.cols", s, e)
+            each = ws.get(f"bwd.dWs.{e - s}", (e - s, o, k), dWm.dtype)
+            np.matmul(d3[s:e], cols.transpose(0, 2, 1), out=each)
+            np.sum(each, axis=0, out=dWm if s == 0 else part)
+            if s:
+                dWm += part
+        return
+    for s in range(0, n, m):
+        e = min(n, s + m)
+        cols = g.gather(ws, "fwd.cols", s, e)
+        dT = ws.zeros(f"bwd.dT.{e - s}", (o, e - s, g.length), dWm.dtype)   # unused wide columns stay 0
+        np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
+        np.matmul(dT.reshape(o, -1), cols.T, out=dWm if s == 0 else part)
+        if s:
+            dWm += part
+
+
+def input_grad_stride1(dout, W, x_hw, pad, ws):
+    """``dx (N, C, H, W)`` of a stride-1 convolution: ``dout`` correlated with the flipped, transposed kernel.
+
+    ``dout`` is padded by ``kh - 1 - ph`` rows and ``kw - 1 - pw`` columns (cropped where that is negative).
+    """
+    o, c, kh, kw = W.shape
+    g = Columns(dout, (kh - 1 - pad[0], kw - 1 - pad[1]), (kh, kw), (1, 1), x_hw, c)
+    Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
+    return correlate(g, Wd, None, ws, tag="bwd")
+
+
+def input_grad_strided(d3, Wm, kernel, stride, pad, x_shape, out_hw, ws):
+    """``dx (N, C, H, W)`` by ``dcols = W^T x dout`` per chunk, folded back by ``kh * kw`` strided in-place adds."""
+    n, c, h, w = x_shape
+    o, k = Wm.shape
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel, stride, pad, out_hw
+    length = oh * ow
+    m = chunk_samples(n, k, length, Wm.dtype.itemsize)
+    dx = np.empty(x_shape, dtype=Wm.dtype)
+    for s in range(0, n, m):
+        e = min(n, s + m)
+        dT = ws.get(f"bwd.dTs.{e - s}", (o, e - s, length), Wm.dtype)
+        cols = ws.get(f"bwd.cols.{e - s}", (c, kh, kw, e - s, oh, ow), Wm.dtype)
+        buf = ws.get(f"bwd.dxp.{e - s}", (c, e - s, h + 2 * ph, w + 2 * pw), Wm.dtype)
+        np.copyto(dT, d3[s:e].transpose(1, 0, 2))
+        np.matmul(Wm.T, dT.reshape(o, -1), out=cols.reshape(k, -1))
+        buf.fill(0)
+        for i in range(kh):
+            for j in range(kw):
+                buf[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[:, i, j]
+        np.copyto(dx[s:e], buf[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+    return dx

@@ -1,0 +1,120 @@
+"""The fast convolution paths against naive loops written here, over seeded random geometries.
+
+Every path is forced in turn: wide-row and window gathers, one chunk or many (with a shorter last chunk), the
+stride-1 input gradient (including paddings up to the kernel size, where dout is cropped) and the strided col2im;
+float32 and float64; forward, weight, bias and input gradients.
+"""
+
+import numpy as np
+import pytest
+
+from layergraph.layers import Conv2D
+from layergraph.layers import _im2col as im2col
+
+
+def loop_conv(x, W, b, stride, pad, dout):
+    """y, dW, db, dx by plain loops over output positions (float64)."""
+    n, c, h, w = x.shape
+    o, _, kh, kw = W.shape
+    (sh, sw), (ph, pw) = stride, pad
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    y = np.zeros((n, o, oh, ow))
+    dW, dxp = np.zeros(W.shape), np.zeros(xp.shape)
+    for a in range(n):
+        for p in range(oh):
+            for q in range(ow):
+                patch = xp[a, :, p * sh:p * sh + kh, q * sw:q * sw + kw]
+                y[a, :, p, q] = np.tensordot(W, patch, axes=3) + b
+                if dout is not None:
+                    g = dout[a, :, p, q]
+                    dW += g[:, None, None, None] * patch
+                    dxp[a, :, p * sh:p * sh + kh, q * sw:q * sw + kw] += np.tensordot(g, W, axes=1)
+    db = None if dout is None else dout.sum(axis=(0, 2, 3))
+    return y, dW, db, dxp[:, :, ph:ph + h, pw:pw + w]
+
+
+def draw_geometry(rng):
+    kh, kw = rng.integers(1, 6, 2)
+    sh, sw = rng.integers(1, 4, 2)
+    ph, pw = rng.integers(0, kh + 1), rng.integers(0, kw + 1)     # up to the kernel size: crops dout too
+    h = max(1, kh - 2 * ph) + rng.integers(0, 9)
+    w = max(1, kw - 2 * pw) + rng.integers(0, 20)                  # wide planes too (OW > 16)
+    return dict(n=int(rng.integers(1, 6)), c=int(rng.integers(1, 5)), o=int(rng.integers(1, 6)), hw=(int(h), int(w)),
+                kernel=(int(kh), int(kw)), stride=(int(sh), int(sw)), pad=(int(ph), int(pw)))
+
+
+@pytest.fixture(params=[(1, 1, True, 10**9), (1, 1, False, 10**9), (1 << 20, 4096, True, 10**9),
+                        (1 << 20, 4096, False, 10**9), (1, 1, False, 1), (1 << 20, 4096, False, 1)],
+                ids=["chunk-1-wide", "chunk-1-windows", "default-wide", "default-windows", "chunk-1-per-sample",
+                     "default-per-sample"])
+def kernels(request, monkeypatch):
+    """Force chunks of one sample (many chunks) or the default sizes, with and without wide-row gathers, with
+    per-sample products or chunk-wide ones."""
+    chunk_bytes, min_columns, wide, per_sample_length = request.param
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(im2col, "MIN_COLUMNS", min_columns)
+    monkeypatch.setattr(im2col, "WIDE_ROWS", wide)
+    monkeypatch.setattr(im2col, "PER_SAMPLE_LENGTH", per_sample_length)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-11), (np.float32, 2e-4)])
+def test_conv_fast_paths_match_loops(kernels, dtype, tol):
+    rng = np.random.default_rng([kernels[0], kernels[1], int(kernels[2]), kernels[3], np.dtype(dtype).itemsize])
+    for _ in range(12):
+        g = draw_geometry(rng)
+        layer = Conv2D(g["c"], g["o"], g["kernel"], g["stride"], g["pad"], dtype=dtype, rng=rng)
+        layer.params["b"][...] = rng.standard_normal(g["o"])
+        x = rng.standard_normal((g["n"], g["c"], *g["hw"])).astype(dtype)
+        y = layer.forward(x)
+        dout = rng.standard_normal(y.shape).astype(dtype)
+        dx = layer.backward(dout)
+        W, b = (layer.params[k].astype(np.float64) for k in ("W", "b"))
+        y_ref, dW, db, dx_ref = loop_conv(x.astype(np.float64), W, b, g["stride"], g["pad"], dout.astype(np.float64))
+        assert y.dtype == dx.dtype == layer.grads["W"].dtype == dtype
+        for got, ref in ((y, y_ref), (layer.grads["W"], dW), (layer.grads["b"], db), (dx, dx_ref)):
+            np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * max(1.0, np.abs(ref).max()), err_msg=str(g))
+
+
+def test_conv_chunked_batches_with_a_shorter_last_chunk(monkeypatch):
+    """Nine samples in chunks of two: four full chunks and one of a single sample, on every path."""
+    rng = np.random.default_rng(7)
+    for stride, wide, per_sample_length in [((1, 1), True, 10**9), ((1, 1), False, 10**9), ((2, 1), True, 10**9),
+                                            ((1, 1), False, 1)]:
+        monkeypatch.setattr(im2col, "WIDE_ROWS", wide)
+        monkeypatch.setattr(im2col, "PER_SAMPLE_LENGTH", per_sample_length)
+        layer = Conv2D(3, 4, (3, 2), stride, (1, 2), dtype=np.float64, rng=rng)
+        x = rng.standard_normal((9, 3, 7, 6))
+        monkeypatch.setattr(im2col, "CHUNK_BYTES", 2 * 3 * 6 * 100 * 8)
+        monkeypatch.setattr(im2col, "MIN_COLUMNS", 1)
+        y = layer.forward(x)
+        dout = rng.standard_normal(y.shape)
+        dx = layer.backward(dout)
+        y_ref, dW, _, dx_ref = loop_conv(x, layer.params["W"], layer.params["b"], stride, (1, 2), dout)
+        np.testing.assert_allclose(y, y_ref, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["W"], dW, atol=1e-11)
+        np.testing.assert_allclose(dx, dx_ref, atol=1e-12)
+
+
+def test_chunk_size_rule():
+    assert im2col.chunk_samples(100, 25, 576, 4) == min(100, max(im2col.CHUNK_BYTES // (25 * 576 * 4),
+                                                                -(-im2col.MIN_COLUMNS // 576)))
+    assert im2col.chunk_samples(3, 10_000, 10_000, 8) == 1
+    assert im2col.chunk_samples(5, 1, 1, 4) == 5
+
+
+def test_outputs_and_input_gradients_are_fresh_arrays():
+    """Scratch buffers are reused across calls, but what the caller holds is never overwritten."""
+    rng = np.random.default_rng(3)
+    layer = Conv2D(2, 3, 3, pad=1, rng=0)
+    x1, x2 = rng.standard_normal((2, 4, 2, 6, 6)).astype(np.float32)
+    y1 = layer.forward(x1)
+    d1 = layer.backward(np.ones_like(y1))
+    keep_y, keep_d = y1.copy(), d1.copy()
+    y2 = layer.forward(x2)
+    d2 = layer.backward(2 * np.ones_like(y2))
+    np.testing.assert_array_equal(y1, keep_y)
+    np.testing.assert_array_equal(d1, keep_d)
+    assert not np.shares_memory(y1, y2) and not np.shares_memory(d1, d2)
