@@ -183,3 +183,12 @@ def test_picture_identifiers_stay_unique_and_labels_escaped():
     dot = g.to_dot()
     assert "n_a_b -> n_a_b_2;" in dot and 'label="q\\"x\\nTanh"' in dot
     assert "n_a_b --> n_a_b_2" in g.to_mermaid() and "q#quot;x" in g.to_mermaid()
+
+
+def test_evaluate_on_a_two_output_graph_is_one_line_error(tmp_path, capsys):
+    net = example("two_outputs").build(seed=1)
+    path = str(tmp_path / "net.npz")
+    lg.save_checkpoint(path, net, input_shape=[64])
+    assert cli_main(["evaluate", path, "--data", "digits"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "2 output(s)" in err and "Trainer.evaluate" in err

@@ -48,6 +48,7 @@ def run(args):
     data_dir = args.data_dir if args.data_dir is not None else (saved.get("data_dir") if same else None)
     target = args.target_column if args.target_column is not None else (saved.get("target_column") if same else None)
     net = rebuild_network(ckpt)
+    _check_single_classifier(net, args.checkpoint)
     data = load_dataset(name, data_dir, target)
     if args.split == "train":
         x, t, label = data.x_train, data.t_train, "train"
@@ -82,3 +83,14 @@ def run(args):
     print()
     print(classification_report(t, pred, class_names=names, num_classes=k))
     return 0
+
+
+def _check_single_classifier(net, path):
+    """One-line error for networks this command cannot score: several inputs or outputs, or no loss layer."""
+    inputs, outputs = tuple(getattr(net, "inputs", ("x",))), tuple(getattr(net, "outputs", ("y",)))
+    if len(inputs) > 1 or len(outputs) > 1:
+        raise ValueError(f"the network in {path} has {len(inputs)} input(s) {list(inputs)} and {len(outputs)} "
+                         f"output(s) {list(outputs)}; `layergraph evaluate` scores networks with one input and one "
+                         "output: use Trainer.evaluate with dicts of arrays in Python")
+    if getattr(net, "loss_layer", None) is None:
+        raise ValueError(f"the network in {path} has no loss layer, so it cannot be scored; set one before saving")
