@@ -6,27 +6,10 @@ import numpy as np
 
 from .build import ACTIVATIONS, build_mlp, make_optimizer, optimizer_names, parse_arch, resolve_optimizer
 from .datasets import DATASETS, load_dataset
-from .options import arch_spec, nonneg_float, optimizer_name, positive_int
+from .options import arch_spec, nonneg_float, nonneg_int, optimizer_name, positive_float, positive_int
 
 DEFAULT_HIDDEN = (128, 64)
 PLOT_HINT = 'lr-find plot skipped: matplotlib is not installed (pip install "layergraph[plot]")'
-
-
-def _positive_float(text):
-    value = nonneg_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
 
 
 def register(sub):
@@ -46,9 +29,9 @@ def register(sub):
                    help=f"one of {', '.join(optimizer_names())}, any case (default Adam)")
     p.add_argument("--weight-decay", type=nonneg_float, default=0.0, metavar="WD", help="weight decay (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size (default 32)")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the weights and the batch order (default 0)")
-    p.add_argument("--start", type=_positive_float, default=1e-7, help="first learning rate (default 1e-7)")
-    p.add_argument("--end", type=_positive_float, default=10.0, help="last learning rate (default 10)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the weights and the batch order (default 0)")
+    p.add_argument("--start", type=positive_float, default=1e-7, help="first learning rate (default 1e-7)")
+    p.add_argument("--end", type=positive_float, default=10.0, help="last learning rate (default 10)")
     p.add_argument("--steps", type=positive_int, default=100, help="number of updates (default 100)")
     p.add_argument("--plot", default="lr-find.png", metavar="FILE",
                    help="where to save the plot (default lr-find.png; needs matplotlib)")

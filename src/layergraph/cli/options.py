@@ -4,15 +4,19 @@ import argparse
 import math
 
 
-def positive_int(text):
-    """``type=`` for options that take an int >= 1."""
+def _int_at_least(text, low, expected):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def positive_int(text):
+    """``type=`` for options that take an int >= 1."""
+    return _int_at_least(text, 1, "a positive integer")
 
 
 def nonneg_float(text):
@@ -62,13 +66,7 @@ def arch_spec(text):
 
 def nonneg_int(text):
     """``type=`` for options that take an int >= 0 (``--seed``, ``--early-stopping``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+    return _int_at_least(text, 0, "an integer >= 0")
 
 
 def positive_float(text):
