@@ -3,7 +3,7 @@
 ``import layergraph as lg`` gives the layers, the :class:`Sequential` container and :func:`gradcheck`.
 """
 
-from . import bench, data, errors, layers, optim, testing, train
+from . import bench, data, errors, export, layers, optim, testing, train
 from .data import load_digits, load_mnist, load_mnist_test_split
 from .errors import CallOrderError, NonFiniteError, ShapeError, StateDictError
 from .gradcheck import GradCheckError, GradCheckReport, GradCheckReports, gradcheck

@@ -1,0 +1,73 @@
+"""Exporters of the containers (Sequential, Residual, Graph) and of the merge layers.
+
+Containers add no nodes of their own (except Residual's sum): they export each part through the registry, so a
+part of any class, built-in or registered by the user, works inside them.
+"""
+
+from .. import layers as _layers
+from ..layers import Residual
+from ..network import Sequential
+from .registry import register_exporter
+
+
+def _sequential(ctx, net, inputs):
+    for layer in net.layers.values():
+        inputs = ctx.export(layer, inputs)
+    return inputs
+
+
+def _residual(ctx, res, inputs):
+    out = ctx.export(res.block, inputs)
+    skip = inputs if res.projection is None else ctx.export(res.projection, inputs)
+    return ctx.node("Add", [out[0], skip[0]], "add")
+
+
+def _child_name(scope, graph, node):
+    own = scope or getattr(graph, "name", "")
+    return node if not own or own == type(graph).__name__ else f"{own}.{node}"
+
+
+def _graph(ctx, graph, inputs):
+    names = tuple(graph.inputs)
+    if len(inputs) != len(names):
+        raise ValueError(f"export: graph {ctx.scope!r} has inputs {list(names)} but got {len(inputs)} tensor(s)")
+    env = dict(zip(names, inputs))
+    scope = ctx.scope
+    for node, (layer, incoming) in graph.nodes.items():
+        incoming = [incoming] if isinstance(incoming, str) else list(incoming)
+        out = ctx.export(layer, [env[name] for name in incoming], name=_child_name(scope, graph, node))
+        env[node] = out[0]
+    return [env[name] for name in graph.outputs]
+
+
+def _add(ctx, layer, inputs):
+    return ctx.node("Sum", inputs, "add")
+
+
+def _multiply(ctx, layer, inputs):
+    out = inputs[0]
+    for i, other in enumerate(inputs[1:]):
+        out = ctx.node("Mul", [out, other], f"mul{i + 1}" if len(inputs) > 2 else "mul")[0]
+    return [out]
+
+
+def _average(ctx, layer, inputs):
+    return ctx.node("Mean", inputs, "average")
+
+
+def _concat(ctx, layer, inputs):
+    return ctx.node("Concat", inputs, "concat", axis=int(layer.axis))
+
+
+register_exporter(Sequential, _sequential)
+register_exporter(Residual, _residual)
+
+# The graph container and the merge layers, where this version of layergraph has them.
+for _name, _function in (("Graph", _graph), ("Add", _add), ("Multiply", _multiply), ("Average", _average),
+                         ("Concat", _concat)):
+    _cls = getattr(_layers, _name, None)
+    if _cls is None and _name == "Graph":
+        from .. import network as _network
+        _cls = getattr(_network, _name, None)
+    if isinstance(_cls, type):
+        register_exporter(_cls, _function)

@@ -1,0 +1,90 @@
+"""Exporters of the dense and element-wise layers, Dropout and Flatten, and the probability heads of the losses."""
+
+import math
+
+from ..layers import (ELU, GELU, Affine, Dropout, Flatten, LeakyReLU, MeanSquaredError, ReLU, Sigmoid,
+                      SigmoidWithLoss, SiLU, Softmax, SoftmaxWithLoss, Softplus, Tanh)
+from .registry import ExportError, exporter
+
+
+@exporter(Affine)
+def _affine(ctx, layer, inputs):
+    # y = x.reshape(N, -1) @ W + b: Flatten then one Gemm (W kept in its (in, out) layout, no transpose).
+    flat = ctx.node("Flatten", inputs, "flatten", axis=1)[0]
+    W = ctx.initializer(layer.params["W"], "W")
+    b = ctx.initializer(layer.params["b"], "b")
+    return ctx.node("Gemm", [flat, W, b], "gemm")
+
+
+def _unary(op_type, **attributes):
+    def export(ctx, layer, inputs):
+        return ctx.node(op_type, inputs, **attributes)
+
+    return export
+
+
+for _cls, _op in ((ReLU, "Relu"), (Sigmoid, "Sigmoid"), (Tanh, "Tanh"), (Softplus, "Softplus")):
+    exporter(_cls)(_unary(_op))
+
+
+@exporter(LeakyReLU)
+def _leaky_relu(ctx, layer, inputs):
+    return ctx.node("LeakyRelu", inputs, alpha=float(layer.alpha))
+
+
+@exporter(ELU)
+def _elu(ctx, layer, inputs):
+    return ctx.node("Elu", inputs, alpha=float(layer.alpha))
+
+
+@exporter(Softmax)
+def _softmax(ctx, layer, inputs):
+    return ctx.node("Softmax", inputs, axis=-1)
+
+
+@exporter(GELU)
+def _gelu(ctx, layer, inputs):
+    # The exact GELU, x * (1 + erf(x / sqrt(2))) / 2: the Gelu operator from opset 20, else spelled out with Erf.
+    if ctx.opset >= 20:
+        return ctx.node("Gelu", inputs, approximate="none")
+    (x,) = inputs
+    scaled = ctx.node("Mul", [x, ctx.initializer(1.0 / math.sqrt(2.0), "inv_sqrt2")], "scale")[0]
+    erf = ctx.node("Erf", [scaled], "erf")[0]
+    cdf = ctx.node("Add", [erf, ctx.initializer(1.0, "one")], "add_one")[0]
+    half = ctx.node("Mul", [cdf, ctx.initializer(0.5, "half")], "cdf")[0]
+    return ctx.node("Mul", [x, half], "gelu")
+
+
+@exporter(SiLU)
+def _silu(ctx, layer, inputs):
+    (x,) = inputs
+    s = ctx.node("Sigmoid", [x], "sigmoid")[0]
+    return ctx.node("Mul", [x, s], "silu")
+
+
+@exporter(Dropout)
+def _dropout(ctx, layer, inputs):
+    return list(inputs)   # inference is the identity: no node
+
+
+@exporter(Flatten)
+def _flatten(ctx, layer, inputs):
+    return ctx.node("Flatten", inputs, axis=1)
+
+
+# -- heads: a loss layer exported on the network's output is its probability map (head="proba") ------------------
+
+@exporter(SoftmaxWithLoss)
+def _softmax_head(ctx, layer, inputs):
+    return ctx.node("Softmax", inputs, "proba", axis=-1)
+
+
+@exporter(SigmoidWithLoss)
+def _sigmoid_head(ctx, layer, inputs):
+    return ctx.node("Sigmoid", inputs, "proba")
+
+
+@exporter(MeanSquaredError)
+def _mse_head(ctx, layer, inputs):
+    raise ExportError(f"export: head='proba' needs a loss with a probability output, but {ctx.scope!r} is a "
+                      f"MeanSquaredError (regression); use head='logits'")
