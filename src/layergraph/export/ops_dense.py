@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from ..layers import (ELU, GELU, Affine, Dropout, Flatten, LeakyReLU, MeanSquaredError, ReLU, Sigmoid,
                       SigmoidWithLoss, SiLU, Softmax, SoftmaxWithLoss, Softplus, Tanh)
 from .registry import ExportError, exporter
@@ -29,7 +31,10 @@ for _cls, _op in ((ReLU, "Relu"), (Sigmoid, "Sigmoid"), (Tanh, "Tanh"), (Softplu
 
 @exporter(LeakyReLU)
 def _leaky_relu(ctx, layer, inputs):
-    return ctx.node("LeakyRelu", inputs, alpha=float(layer.alpha))
+    if ctx.dtype == np.float32 or float(np.float32(layer.alpha)) == layer.alpha:
+        return ctx.node("LeakyRelu", inputs, alpha=float(layer.alpha))
+    # ONNX attributes are float32: a float64 model takes the slope as a float64 constant instead.
+    return ctx.node("PRelu", [inputs[0], ctx.initializer(layer.alpha, "alpha")], "leakyrelu")
 
 
 @exporter(ELU)
