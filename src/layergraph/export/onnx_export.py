@@ -260,9 +260,13 @@ def _ir_version_for(onnx, opset):
 def _with_output_shapes(onnx, model):
     """Fill the outputs' shapes (batch axis ``N``) from ONNX shape inference, where it finds them."""
     try:
-        inferred = onnx.shape_inference.infer_shapes(model)
-    except Exception:  # shape inference is a convenience here; the checker runs afterwards
-        return model
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except Exception as err:  # onnx's InferenceError: the shapes do not fit, it names the node (the layer)
+        dims = {vi.name: [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim][1:]
+                for vi in model.graph.input}
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ExportError(f"to_onnx: the input shape {dims} (one sample, without the batch axis) does not fit "
+                          f"the network: {first}") from None
     known = {vi.name: vi for vi in list(inferred.graph.output) + list(inferred.graph.value_info)}
     for out in model.graph.output:
         vi = known.get(out.name)
