@@ -79,7 +79,12 @@ def export_and_compare(net, x, dtype, path, batches=(1, 7), **kwargs):
     out_names = [o.name for o in sess.get_outputs()]
     for n in batches:
         xb = rows(x, slice(0, n))
-        got = sess.run(None, feeds(sess, xb))
+        try:
+            got = sess.run(None, feeds(sess, xb))
+        except Exception as err:  # some kernels reject float64 only when they run
+            if "does not support double" in str(err):
+                pytest.skip(f"ONNX Runtime: {str(err).splitlines()[0][-120:]}")
+            raise
         want = reference(net, xb)
         if not isinstance(want, dict):
             want = {out_names[0]: want}

@@ -10,13 +10,13 @@ from ..network import Sequential
 from .registry import register_exporter
 
 
-def _sequential(ctx, net, inputs):
+def export_sequential(ctx, net, inputs):
     for layer in net.layers.values():
         inputs = ctx.export(layer, inputs)
     return inputs
 
 
-def _residual(ctx, res, inputs):
+def export_residual(ctx, res, inputs):
     out = ctx.export(res.block, inputs)
     skip = inputs if res.projection is None else ctx.export(res.projection, inputs)
     return ctx.node("Add", [out[0], skip[0]], "add")
@@ -27,7 +27,7 @@ def _child_name(scope, graph, node):
     return node if not own or own == type(graph).__name__ else f"{own}.{node}"
 
 
-def _graph(ctx, graph, inputs):
+def export_graph(ctx, graph, inputs):
     names = tuple(graph.inputs)
     if len(inputs) != len(names):
         raise ValueError(f"export: graph {ctx.scope!r} has inputs {list(names)} but got {len(inputs)} tensor(s)")
@@ -40,31 +40,33 @@ def _graph(ctx, graph, inputs):
     return [env[name] for name in graph.outputs]
 
 
-def _add(ctx, layer, inputs):
+def export_add(ctx, layer, inputs):
     return ctx.node("Sum", inputs, "add")
 
 
-def _multiply(ctx, layer, inputs):
+def export_multiply(ctx, layer, inputs):
     out = inputs[0]
     for i, other in enumerate(inputs[1:]):
         out = ctx.node("Mul", [out, other], f"mul{i + 1}" if len(inputs) > 2 else "mul")[0]
     return [out]
 
 
-def _average(ctx, layer, inputs):
-    return ctx.node("Mean", inputs, "average")
+def export_average(ctx, layer, inputs):
+    # Sum then Div (rather than the Mean operator, which ONNX Runtime runs in float32 only).
+    total = ctx.node("Sum", inputs, "sum")[0]
+    return ctx.node("Div", [total, ctx.initializer(float(len(inputs)), "count")], "average")
 
 
-def _concat(ctx, layer, inputs):
+def export_concat(ctx, layer, inputs):
     return ctx.node("Concat", inputs, "concat", axis=int(layer.axis))
 
 
-register_exporter(Sequential, _sequential)
-register_exporter(Residual, _residual)
+register_exporter(Sequential, export_sequential)
+register_exporter(Residual, export_residual)
 
 # The graph container and the merge layers, where this version of layergraph has them.
-for _name, _function in (("Graph", _graph), ("Add", _add), ("Multiply", _multiply), ("Average", _average),
-                         ("Concat", _concat)):
+for _name, _function in (("Graph", export_graph), ("Add", export_add), ("Multiply", export_multiply), ("Average", export_average),
+                         ("Concat", export_concat)):
     _cls = getattr(_layers, _name, None)
     if _cls is None and _name == "Graph":
         from .. import network as _network

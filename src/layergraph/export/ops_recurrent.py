@@ -48,26 +48,26 @@ def _recurrent(ctx, layer, inputs, op_type, order, gates, bias, **attributes):
     return [ctx.squeeze(y_h, [0], "last_state")]                      # (N, H)
 
 
-def _lstm(ctx, layer, inputs):
+def export_lstm(ctx, layer, inputs):
     order = (0, 3, 1, 2)
     b = _reorder(layer.params["b"], order, 4)
     return _recurrent(ctx, layer, inputs, "LSTM", order, 4, np.concatenate([b, np.zeros_like(b)]))
 
 
-def _gru(ctx, layer, inputs):
+def export_gru(ctx, layer, inputs):
     order = (1, 0, 2)
     bias = np.concatenate([_reorder(layer.params["bx"], order, 3), _reorder(layer.params["bh"], order, 3)])
     return _recurrent(ctx, layer, inputs, "GRU", order, 3, bias, linear_before_reset=1)
 
 
-def _rnn(ctx, layer, inputs):
+def export_rnn(ctx, layer, inputs):
     act = "Relu" if str(getattr(layer, "nonlinearity", "tanh")).lower() == "relu" else "Tanh"
     b = np.asarray(layer.params["b"])
     return _recurrent(ctx, layer, inputs, "RNN", (0,), 1, np.concatenate([b, np.zeros_like(b)]),
                       activations=[act])
 
 
-def _embedding(ctx, layer, inputs):
+def export_embedding(ctx, layer, inputs):
     indices = ctx.cast_input(inputs[0], np.int64)
     return ctx.node("Gather", [ctx.initializer(layer.params["W"], "W"), indices], "gather", axis=0)
 
@@ -77,7 +77,7 @@ def _slice(ctx, name, start, end, hint):
                     hint)[0]
 
 
-def _time_distributed(ctx, layer, inputs):
+def export_time_distributed(ctx, layer, inputs):
     # (N, T, ...) -> (N*T, ...) -> inner layer -> (N, T, ...), with the sizes read at run time (dynamic N and T).
     x = inputs[0]
     shape = ctx.node("Shape", [x], "shape")[0]
@@ -99,8 +99,8 @@ def _inner(layer):
     return next(iter(parts.values()))
 
 
-for _name, _function in (("LSTM", _lstm), ("GRU", _gru), ("RNN", _rnn), ("Embedding", _embedding),
-                         ("TimeDistributed", _time_distributed)):
+for _name, _function in (("LSTM", export_lstm), ("GRU", export_gru), ("RNN", export_rnn), ("Embedding", export_embedding),
+                         ("TimeDistributed", export_time_distributed)):
     _cls = getattr(_layers, _name, None)
     if isinstance(_cls, type):
         register_exporter(_cls, _function)
