@@ -10,7 +10,8 @@ from .gradcheck import GradCheckError, GradCheckReport, GradCheckReports, gradch
 from .layers import (ELU, GELU, Affine, AvgPool2D, BatchNorm, Conv2D, Dropout, Flatten, GlobalAvgPool, Layer,
                      LayerNorm, LeakyReLU, Loss, MaxPool2D, MeanSquaredError, ReLU, Residual, Sigmoid, SigmoidWithLoss,
                      SiLU, Softmax, SoftmaxWithLoss, Softplus, Swish, Tanh)
-from .network import Sequential
+from .layers import Add, Average, Concat, Merge, Multiply
+from .network import Graph, Sequential
 from .train import CheckpointError, DivergenceError, Trainer, load_checkpoint, save_checkpoint
 
 __version__ = "0.1.0"
@@ -19,4 +20,5 @@ __all__ = ["Layer", "Loss", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "S
            "SigmoidWithLoss", "MeanSquaredError", "Dropout", "BatchNorm", "LayerNorm", "Conv2D", "MaxPool2D", "AvgPool2D",
            "GlobalAvgPool", "Flatten", "Residual", "ELU", "GELU", "SiLU", "Swish", "Softplus", "Sequential", "gradcheck", "GradCheckReport", "GradCheckReports", "GradCheckError", "testing",
            "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "layers", "optim", "bench", "train", "Trainer", "save_checkpoint", "load_checkpoint", "CheckpointError",
-           "DivergenceError", "data", "load_digits", "load_mnist", "load_mnist_test_split"]
+           "DivergenceError", "data", "load_digits", "load_mnist", "load_mnist_test_split",
+           "Graph", "Merge", "Add", "Multiply", "Average", "Concat"]

@@ -24,10 +24,10 @@ def build_parser():
 
 
 def _modules():
-    from . import bench_cmd, data_cmd, evaluate_cmd, gradcheck_cmd, train_cmd
+    from . import bench_cmd, data_cmd, evaluate_cmd, gradcheck_cmd, show_cmd, train_cmd
     from . import export_cmd
 
-    return [train_cmd, evaluate_cmd, data_cmd, gradcheck_cmd, bench_cmd, export_cmd]
+    return [train_cmd, evaluate_cmd, data_cmd, gradcheck_cmd, bench_cmd, show_cmd, export_cmd]
 
 
 def main(argv=None):

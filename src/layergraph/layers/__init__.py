@@ -7,6 +7,7 @@ from .base import Layer, Loss
 from .composite import Composite
 from .conv import Conv2D
 from .dropout import Dropout
+from .merge import Add, Average, Concat, Merge, Multiply
 from .losses import MeanSquaredError, SigmoidWithLoss, SoftmaxWithLoss
 from .normalization import BatchNorm, LayerNorm
 from .pooling import AvgPool2D, Flatten, GlobalAvgPool, MaxPool2D
@@ -14,4 +15,5 @@ from .residual import Residual
 
 __all__ = ["Layer", "Loss", "Composite", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss",
            "SigmoidWithLoss", "MeanSquaredError", "ELU", "GELU", "SiLU", "Swish", "Softplus", "Dropout",
-           "BatchNorm", "LayerNorm", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool", "Flatten", "Residual"]
+           "BatchNorm", "LayerNorm", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool", "Flatten", "Residual",
+           "Merge", "Add", "Multiply", "Average", "Concat"]

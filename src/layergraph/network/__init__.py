@@ -1,6 +1,7 @@
 """Containers of layers."""
 
+from .graph import Graph
 from .sequential import Sequential
 from .summary import Summary
 
-__all__ = ["Sequential", "Summary"]
+__all__ = ["Graph", "Sequential", "Summary"]

@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import ShapeError, describe
 from ..layers.base import Loss
 from ..layers.composite import Composite, backward_part, set_qualname
-from . import state
+from . import draw, state
 from .packing import flatten_parameters
 from .summary import Summary, summary_rows
 
@@ -183,6 +183,14 @@ class Sequential(Composite):
         dtype = dtype or next((p.dtype for p in self.params.values()), np.float32)
         rows, _ = summary_rows(self, np.zeros((1, *shape), dtype=dtype), prefix="")
         return Summary(rows, shape)
+
+    def to_dot(self, input_shape=None):
+        """Graphviz DOT text of the chain; output shapes shown when *input_shape* (one sample) is given."""
+        return draw.to_dot(*draw.chain_records(self, input_shape), title=self.name)
+
+    def to_mermaid(self, input_shape=None):
+        """Mermaid flowchart text of the chain; output shapes shown when *input_shape* is given."""
+        return draw.to_mermaid(*draw.chain_records(self, input_shape))
 
     # -- helpers -----------------------------------------------------------------------------------------------
 

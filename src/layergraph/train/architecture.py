@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from . import architecture_graph as _graphs
+
 FORMAT = "layergraph-architecture/1"
 
 
@@ -25,6 +27,8 @@ def describe_network(net):
         ``{"name", "class", "config", "params": {key: [shape, dtype]}, "buffers": {...}}`` and a nested
         container has ``"layers"`` (and ``"loss"``) instead of params.
     """
+    if _graphs.is_graph(net):
+        return {"format": FORMAT, **_graphs.describe_graph("", net, _describe_layer)}
     return {"format": FORMAT, **_describe_container(net)}
 
 
@@ -35,6 +39,8 @@ def _describe_container(net):
 
 
 def _describe_layer(name, layer):
+    if _graphs.is_graph(layer):
+        return _graphs.describe_graph(name, layer, _describe_layer)
     out = {"name": name, "class": type(layer).__name__}
     if getattr(layer, "layers", None) is not None and hasattr(layer, "_parts"):
         out.update(_describe_container(layer))
@@ -128,6 +134,8 @@ def build_network(desc, custom_objects=None):
 
     def make(layer):
         cls = resolve(layer["class"])
+        if "graph" in layer:
+            return _graphs.build_graph(layer, cls, make)
         if "layers" in layer:
             return _container(cls, layer)
         config = {k: make(v["layer"]) if isinstance(v, dict) and "layer" in v else v
@@ -146,4 +154,6 @@ def build_network(desc, custom_objects=None):
 
     if not isinstance(desc, dict) or desc.get("format") != FORMAT:
         raise ValueError(f"build_network: not a {FORMAT} description")
+    if "graph" in desc:
+        return _graphs.build_graph(desc, resolve(desc.get("class", "Graph")), make)
     return _container(_network.Sequential, desc)

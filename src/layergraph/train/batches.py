@@ -1,9 +1,49 @@
-"""Mini-batches by per-epoch permutation: every sample exactly once per epoch, never sampled with replacement."""
+"""Mini-batches by per-epoch permutation: every sample exactly once per epoch, never sampled with replacement.
+
+Inputs and targets are arrays ``(N, ...)`` or, for networks with several inputs or outputs, dicts name -> array
+whose arrays all have the same first dimension; one permutation orders every array.
+"""
 
 import numpy as np
 
 from ..errors import ShapeError
 from ..layers.init import check_positive_int
+
+
+def as_rows(a, arg, where):
+    """*a* as an array with a first axis, or a dict name -> such arrays of one common length."""
+    if isinstance(a, dict):
+        if not a:
+            raise ValueError(f"{where}: {arg!r} is an empty dict")
+        out = {k: np.asarray(v) for k, v in a.items()}
+        lengths = {k: (len(v) if v.ndim else None) for k, v in out.items()}
+        if None in lengths.values() or len(set(lengths.values())) != 1:
+            raise ShapeError(f"{where}: the arrays of {arg!r} must all have the same first dimension, got "
+                             + ", ".join(f"{k!r} {np.shape(v)}" for k, v in out.items()))
+        return out
+    a = np.asarray(a)
+    if a.ndim < 1:
+        raise ShapeError(f"{where}: {arg!r} must be an array with a sample axis, got a scalar")
+    return a
+
+
+def n_rows(a):
+    """Number of samples of an array or of a dict of arrays (the common first dimension)."""
+    return len(next(iter(a.values()))) if isinstance(a, dict) else len(a)
+
+
+def take_rows(a, idx):
+    """``a[idx]`` for an array, or the same for every array of a dict."""
+    return {k: v[idx] for k, v in a.items()} if isinstance(a, dict) else a[idx]
+
+
+def check_pair(x, t, where, what=("x", "t")):
+    """``(x, t)`` via :func:`as_rows`, checking they hold the same number of samples."""
+    x, t = as_rows(x, what[0], where), as_rows(t, what[1], where)
+    if n_rows(x) != n_rows(t):
+        raise ShapeError(f"{where}: {what[0]!r} and {what[1]!r} must have the same number of samples, got "
+                         f"{n_rows(x)} and {n_rows(t)}")
+    return x, t
 
 
 def epoch_order(n, rng, shuffle=True):
@@ -32,8 +72,8 @@ class Batcher:
 
     Parameters
     ----------
-    x : ndarray, shape (N, ...)
-    t : ndarray, shape (N, ...)
+    x : ndarray, shape (N, ...), or dict name -> such arrays
+    t : ndarray, shape (N, ...), or dict name -> such arrays
         Targets with the same first dimension.
     batch_size : int
     drop_last : bool, default False
@@ -46,28 +86,37 @@ class Batcher:
     """
 
     def __init__(self, x, t, batch_size, drop_last=False):
-        x, t = np.asarray(x), np.asarray(t)
-        if x.ndim < 1 or t.ndim < 1 or len(x) != len(t):
-            raise ShapeError(f"Batcher: 'x' and 't' must have the same number of samples, got "
-                             f"{len(x) if x.ndim else 'a scalar'} and {len(t) if t.ndim else 'a scalar'}")
+        x, t = check_pair(x, t, "Batcher")
         self.batch_size = check_positive_int(batch_size, "batch_size", "Batcher")
-        if len(x) == 0:
+        self.n_samples = n_rows(x)
+        if self.n_samples == 0:
             raise ValueError("Batcher: 'x' holds no samples")
         self.x, self.t, self.drop_last = x, t, bool(drop_last)
-        size = min(self.batch_size, len(x))
-        self._xb = np.empty((size, *x.shape[1:]), dtype=x.dtype)
-        self._tb = np.empty((size, *t.shape[1:]), dtype=t.dtype)
+        size = min(self.batch_size, self.n_samples)
+        self._xb = _buffers(x, size)
+        self._tb = _buffers(t, size)
 
     def __len__(self):
-        return num_batches(len(self.x), self.batch_size, self.drop_last)
+        return num_batches(self.n_samples, self.batch_size, self.drop_last)
 
     def batches(self, order):
         """Yield ``(xb, tb)`` for the batches of *order* (an index permutation of ``0..N-1``)."""
         bs = self.batch_size
         for b in range(len(self)):
             idx = order[b * bs:(b + 1) * bs]
-            m = len(idx)
-            xb, tb = self._xb[:m], self._tb[:m]
-            np.take(self.x, idx, axis=0, out=xb, mode="clip")
-            np.take(self.t, idx, axis=0, out=tb, mode="clip")
-            yield xb, tb
+            yield _gather(self.x, self._xb, idx), _gather(self.t, self._tb, idx)
+
+
+def _buffers(a, size):
+    if isinstance(a, dict):
+        return {k: np.empty((size, *v.shape[1:]), dtype=v.dtype) for k, v in a.items()}
+    return np.empty((size, *a.shape[1:]), dtype=a.dtype)
+
+
+def _gather(a, buf, idx):
+    m = len(idx)
+    if isinstance(a, dict):
+        return {k: _gather(v, buf[k], idx) for k, v in a.items()}
+    out = buf[:m]
+    np.take(a, idx, axis=0, out=out, mode="clip")
+    return out

@@ -12,6 +12,8 @@ import numpy as np
 from ..errors import ShapeError
 from ..layers.base import Loss
 from ..layers.init import check_positive_int
+from .batches import check_pair, n_rows, take_rows
+from .multi_output import per_output, training_loss
 
 
 class Accuracy:
@@ -51,10 +53,20 @@ def resolve_metrics(spec, net):
     ----------
     spec : sequence of (str or callable), or mapping name -> callable, or None
         ``"accuracy"`` is built in (bound to *net*'s loss layer); a callable is named by its ``__name__``.
-    net : Sequential
+        For a network with several outputs each metric is reported per output that has a loss, named
+        ``"<output>_<metric>"`` (``aux_accuracy``).
+    net : Sequential or Graph
     """
     if spec is None:
         return {}
+    losses = getattr(net, "losses", None) or {}
+    if getattr(net, "loss_layer", None) is None and losses:
+        out = {}
+        for output, loss in losses.items():
+            holder = type("_Net", (), {"loss_layer": loss})()
+            for name, fn in resolve_metrics(spec, holder).items():
+                out[f"{output}_{name}"] = per_output(fn, output)
+        return out
     items = spec.items() if isinstance(spec, Mapping) else [(None, s) for s in spec]
     out = {}
     for name, fn in items:
@@ -82,7 +94,7 @@ class Averager:
         self.count = 0
 
     def add(self, loss, y, t, metrics):
-        n = len(t)
+        n = n_rows(t)
         self.sums["loss"] += loss * n
         for name, fn in metrics.items():
             self.sums[name] += float(fn(y, t)) * n
@@ -112,21 +124,18 @@ def evaluate(net, x, t, *, batch_size=1000, metrics=("accuracy",), prefix=""):
     dict
         ``{"loss": float, "<metric>": float, ...}`` (means over the N samples).
     """
-    x, t = np.asarray(x), np.asarray(t)
-    if x.ndim < 1 or t.ndim < 1 or len(x) != len(t):
-        raise ShapeError(f"evaluate: 'x' and 't' must have the same number of samples, got shapes "
-                         f"{x.shape} and {t.shape}")
-    if len(x) == 0:
+    x, t = check_pair(x, t, "evaluate")
+    if n_rows(x) == 0:
         raise ValueError("evaluate: 'x' holds no samples")
     batch_size = check_positive_int(batch_size, "batch_size", "evaluate")
-    loss_layer = getattr(net, "loss_layer", None)
+    loss_layer = training_loss(net)
     if loss_layer is None:
         raise ValueError("evaluate: the network has no loss layer")
     fns = metrics if isinstance(metrics, dict) and all(callable(f) for f in metrics.values()) \
         else resolve_metrics(metrics, net)
     avg = Averager(fns)
-    for i in range(0, len(x), batch_size):
-        xb, tb = x[i:i + batch_size], t[i:i + batch_size]
+    for i in range(0, n_rows(x), batch_size):
+        xb, tb = take_rows(x, slice(i, i + batch_size)), take_rows(t, slice(i, i + batch_size))
         y = net.forward(xb, train=False)
         avg.add(float(loss_layer.forward(y, tb)), y, tb, fns)
     return avg.result(prefix)

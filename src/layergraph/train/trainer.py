@@ -10,7 +10,9 @@ from ..layers.init import as_generator, check_positive_int
 from .batches import Batcher, epoch_order
 from .callbacks import Callback, LRScheduler
 from .checkpoint import load_checkpoint, save_checkpoint
+from .batches import check_pair, n_rows, take_rows
 from .history import History
+from .multi_output import check_trainable, training_loss
 from .metrics import Averager, evaluate, resolve_metrics
 from .progress import ProgressLogger
 from .serialize import copy_tree
@@ -99,8 +101,7 @@ class Trainer:
                  schedule=None, schedule_interval="epoch", schedule_monitor="val_loss", verbose=1,
                  eval_batch_size=1000, shuffle=True, drop_last=False, stream=None, flatten_parameters=True):
         if getattr(net, "loss_layer", None) is None or not callable(getattr(net, "forward", None)):
-            raise ValueError(f"Trainer: 'net' must be a network with a loss layer, got {describe(net)} "
-                             "without one (pass loss=... to Sequential)")
+            check_trainable(net)  # a Graph with several outputs has per-output ``losses`` instead
         if not callable(getattr(optimizer, "update", None)):
             raise TypeError(f"Trainer: 'optimizer' must have update(params, grads), got {type(optimizer).__name__}")
         self.net, self.optimizer = net, optimizer
@@ -162,7 +163,7 @@ class Trainer:
         x, t, val = self._prepare(x, t, epochs, max_steps, validation_data, validation_split)
         batcher = Batcher(x, t, self.batch_size, self.drop_last)
         self.plan = {"epochs": epochs, "max_steps": max_steps, "batches_per_epoch": len(batcher),
-                     "samples": len(x), "val_samples": 0 if val is None else len(val[0])}
+                     "samples": n_rows(x), "val_samples": 0 if val is None else n_rows(val[0])}
         self.stop_training, self.stop_reason, self.restored_epoch = False, None, None
         self._call("on_train_begin", dict(self.plan))
         while not self.stop_training and not self._budget_spent(epochs, max_steps):
@@ -171,10 +172,7 @@ class Trainer:
         return self.history
 
     def _prepare(self, x, t, epochs, max_steps, validation_data, validation_split):
-        x, t = np.asarray(x), np.asarray(t)
-        if x.ndim < 1 or t.ndim < 1 or len(x) != len(t):
-            raise ShapeError(f"Trainer.fit: 'x' and 't' must have the same number of samples, got shapes "
-                             f"{x.shape} and {t.shape}")
+        x, t = check_pair(x, t, "Trainer.fit")
         if epochs is None and max_steps is None:
             raise ValueError("Trainer.fit: give 'epochs' or 'max_steps' (or both)")
         if epochs is not None:
@@ -187,26 +185,25 @@ class Trainer:
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError("Trainer.fit: 'validation_data' must be a tuple (x_val, t_val)")
-            val = tuple(np.asarray(a) for a in validation_data)
-            if val[0].ndim < 1 or len(val[0]) != len(val[1]) or len(val[0]) == 0:
-                raise ShapeError(f"Trainer.fit: 'validation_data' arrays must be non-empty with the same number "
-                                 f"of samples, got shapes {val[0].shape} and {val[1].shape}")
+            val = check_pair(*validation_data, "Trainer.fit", ("x_val", "t_val"))
+            if n_rows(val[0]) == 0:
+                raise ShapeError("Trainer.fit: 'validation_data' arrays must be non-empty")
         elif validation_split is not None:
             x, t, val = self._split(x, t, validation_split)
-        if len(x) == 0:
+        if n_rows(x) == 0:
             raise ValueError("Trainer.fit: 'x' holds no samples")
         return x, t, val
 
     def _split(self, x, t, fraction):
         if not (isinstance(fraction, (int, float)) and 0.0 < fraction < 1.0):
             raise ValueError(f"Trainer.fit: 'validation_split' must be a fraction in (0, 1), got {fraction!r}")
-        n = len(x)
+        n = n_rows(x)
         n_val = math.ceil(fraction * n)
         if n_val >= n:
             raise ValueError(f"Trainer.fit: validation_split={fraction} of {n} samples leaves none for training")
         order = np.random.default_rng(self._split_seed).permutation(n)
         train_idx, val_idx = np.sort(order[n_val:]), np.sort(order[:n_val])
-        return x[train_idx], t[train_idx], (x[val_idx], t[val_idx])
+        return take_rows(x, train_idx), take_rows(t, train_idx), (take_rows(x, val_idx), take_rows(t, val_idx))
 
     def _budget_spent(self, epochs, max_steps):
         return (epochs is not None and self.epoch >= epochs) or (max_steps is not None and self.step >= max_steps)
@@ -215,7 +212,7 @@ class Trainer:
         epoch = self.epoch + 1
         good = self._snapshot()
         self._call("on_epoch_begin", epoch, {})
-        order = epoch_order(len(batcher.x), self._rng, self.shuffle)
+        order = epoch_order(batcher.n_samples, self._rng, self.shuffle)
         avg = Averager(self.metrics)
         for b, (xb, tb) in enumerate(batcher.batches(order)):
             if max_steps is not None and self.step >= max_steps:
@@ -223,7 +220,7 @@ class Trainer:
             self._call("on_batch_begin", b, {})
             loss = self._train_step(xb, tb, avg, epoch, b, good)
             self.step += 1
-            self._call("on_batch_end", b, {"loss": loss, "size": len(tb)})
+            self._call("on_batch_end", b, {"loss": loss, "size": n_rows(tb)})
             if self.stop_training:
                 break
         logs = {"epoch": epoch, "step": self.step, **avg.result()}
@@ -237,7 +234,7 @@ class Trainer:
         self._call("on_epoch_end", epoch, dict(logs))
 
     def _train_step(self, xb, tb, avg, epoch, batch, good):
-        net, loss_layer = self.net, self.net.loss_layer
+        net, loss_layer = self.net, training_loss(self.net)
         try:
             y = net.forward(xb, train=True)
             loss = float(loss_layer.forward(y, tb))

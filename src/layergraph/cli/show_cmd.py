@@ -1,0 +1,112 @@
+"""``layergraph show CHECKPOINT``: the saved network as a summary table, DOT, Mermaid or a PNG picture."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from .._atomic import atomic_write
+
+FORMATS = ("text", "dot", "mermaid", "png")
+
+
+def register(sub):
+    p = sub.add_parser(
+        "show", help="show a saved network (summary table, Graphviz DOT, Mermaid or PNG)",
+        description="Rebuild the network saved in a checkpoint and show it: 'text' is the summary table (name, "
+                    "class, output shape, parameters and, for graphs, each node's inputs); 'dot' and 'mermaid' are "
+                    "pictures as text; 'png' renders the DOT picture with the Graphviz 'dot' program.")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz checkpoint")
+    p.add_argument("--format", choices=FORMATS, default="text", help="what to print or write (default text)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="write to FILE instead of standard output (required for png unless the default "
+                        "CHECKPOINT stem + .png is wanted)")
+    p.add_argument("--input-shape", default=None, metavar="SHAPE",
+                   help="shape of one sample, e.g. 784 or 1,28,28; for several inputs name=1,28,28;other=10 "
+                        "(default: what the checkpoint records, else what its first layer implies)")
+    p.set_defaults(run=run)
+
+
+def parse_shape(text):
+    """``"1,28,28"`` -> ``(1, 28, 28)``; ``"a=1,28,28;b=10"`` -> ``{"a": (1, 28, 28), "b": (10,)}``."""
+    def one(part):
+        try:
+            dims = tuple(int(v) for v in part.replace("x", ",").split(",") if v.strip())
+        except ValueError:
+            raise ValueError(f"--input-shape: expected sizes like 1,28,28, got {part!r}") from None
+        if not dims or min(dims) < 1:
+            raise ValueError(f"--input-shape: expected positive sizes like 1,28,28, got {part!r}")
+        return dims
+    if "=" in text:
+        out = {}
+        for item in text.split(";"):
+            name, _, dims = item.partition("=")
+            out[name.strip()] = one(dims)
+        return out
+    return one(text)
+
+
+def _input_shape(ckpt):
+    """The sample shape recorded in the checkpoint, or implied by a leading Affine layer; None when unknown."""
+    shape = ckpt.meta.get("input_shape")
+    if isinstance(shape, dict):
+        return {k: tuple(int(v) for v in s) for k, s in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape:
+        return tuple(int(v) for v in shape)
+    cli = ckpt.meta.get("cli")
+    if isinstance(cli, dict) and isinstance(cli.get("arch"), (list, tuple)) and cli["arch"]:
+        return (int(cli["arch"][0]),)
+    layers = ckpt.architecture.get("layers") or []
+    if layers and "graph" not in ckpt.architecture and layers[0].get("class") == "Affine":
+        w = layers[0].get("params", {}).get("W")
+        if w:
+            return (int(w[0][0]),)
+    return None
+
+
+def render(net, fmt, input_shape):
+    """The text of *net* in format *fmt* (``text``, ``dot`` or ``mermaid``)."""
+    if fmt == "dot":
+        return net.to_dot(input_shape)
+    if fmt == "mermaid":
+        return net.to_mermaid(input_shape)
+    if input_shape is None:
+        lines = ["(pass --input-shape to see output shapes)"]
+        nodes = getattr(net, "nodes", None)
+        items = nodes.items() if nodes is not None else ((k, (v, None)) for k, v in net.layers.items())
+        for name, (layer, ins) in items:
+            count = sum(int(v.size) for v in layer.params.values())
+            lines.append(f"{name}  {type(layer).__name__}  {count:,}" + (f"  <- {ins}" if ins else ""))
+        return "\n".join(lines) + "\n"
+    return str(net.summary(input_shape)) + "\n"
+
+
+def run(args):
+    from ..train import load_checkpoint
+
+    ckpt = load_checkpoint(args.checkpoint)
+    net = ckpt.build_network()
+    shape = parse_shape(args.input_shape) if args.input_shape else _input_shape(ckpt)
+    if args.format == "png":
+        dot = shutil.which("dot")
+        if dot is None:
+            print("layergraph show: the Graphviz 'dot' program is not installed; install Graphviz (e.g. "
+                  "'apt-get install graphviz' or 'brew install graphviz') or use --format dot", file=sys.stderr)
+            return 1
+        out = args.out or os.path.splitext(args.checkpoint)[0] + ".png"
+        done = subprocess.run([dot, "-Tpng"], input=render(net, "dot", shape).encode(), capture_output=True,
+                              check=False)
+        if done.returncode != 0:
+            raise OSError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
+        with atomic_write(out) as fh:
+            fh.write(done.stdout)
+        print(f"wrote {out}")
+        return 0
+    text = render(net, args.format, shape)
+    if args.out:
+        with atomic_write(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,181 @@
+"""Losses, predictions and state of a :class:`~layergraph.Graph` (the API it shares with ``Sequential``)."""
+
+import numbers
+
+import numpy as np
+
+from ..errors import ShapeError, describe
+from ..layers.base import Loss
+from ..layers.composite import set_qualname
+from . import state
+from .packing import flatten_parameters
+
+
+class GraphTrainMixin:
+    """set_loss / loss / loss_and_gradient / gradient / predict / accuracy / state of a graph."""
+
+    def set_loss(self, loss, weights=None):
+        """Set the loss: one loss layer for a single output, or a dict output name -> loss layer.
+
+        Parameters
+        ----------
+        loss : Loss or dict
+        weights : dict output name -> float, optional
+            The total loss is ``sum(weights.get(o, 1) * loss_o)``.
+
+        Returns
+        -------
+        self
+        """
+        outputs = self.outputs
+        if isinstance(loss, dict):
+            losses = dict(loss)
+        else:
+            if len(outputs) != 1:
+                raise ValueError(f"{describe(self)}.set_loss: the graph has outputs {list(outputs)}; give a dict "
+                                 f"output name -> loss")
+            losses = {outputs[0]: loss}
+        weights = dict(weights or {})
+        for arg, keys in (("loss", losses), ("weights", weights)):
+            for key in keys:
+                if key not in outputs:
+                    raise ValueError(f"{describe(self)}.set_loss: {arg!r} names {key!r}, which is not an output "
+                                     f"(outputs {list(outputs)})")
+        for key, layer in losses.items():
+            if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
+                raise TypeError(f"{describe(self)}.set_loss: the loss for {key!r} must be a layer with forward() "
+                                f"and backward(), got {type(layer).__name__}")
+        for key, w in weights.items():
+            if not isinstance(w, numbers.Real) or isinstance(w, bool) or not np.isfinite(w):
+                raise ValueError(f"{describe(self)}.set_loss: weight of {key!r} must be a finite number, got {w!r}")
+        self.losses = losses
+        self.loss_weights = {k: float(w) for k, w in weights.items()}
+        self.loss_layer = next(iter(losses.values())) if len(losses) == 1 and len(outputs) == 1 else None
+        for key, layer in losses.items():
+            set_qualname(layer, self._child_name("loss" if self.loss_layer is not None else f"loss_{key}"))
+        return self
+
+    def _targets(self, t):
+        """Targets as a dict output name -> array (only outputs that have a loss)."""
+        if not self.losses:
+            raise ValueError(f"{describe(self)} has no loss; call set_loss()")
+        names = list(self.losses)
+        if isinstance(t, dict):
+            missing = [k for k in names if k not in t]
+            unexpected = [k for k in t if k not in self.outputs]
+            if missing or unexpected:
+                raise KeyError(f"{describe(self)}: argument 't' keys must be {names}: "
+                               + ", ".join(([f"missing {missing}"] if missing else [])
+                                           + ([f"unexpected {unexpected}"] if unexpected else [])))
+            return {k: t[k] for k in names}
+        if len(names) != 1:
+            raise ValueError(f"{describe(self)}: argument 't' must be a dict by output name {names}, "
+                             f"got {type(t).__name__}")
+        return {names[0]: t}
+
+    def _as_dict(self, y):
+        return y if isinstance(y, dict) else {self.outputs[0]: y}
+
+    def loss(self, x, t, train=True):
+        """Forward and the weighted sum of the output losses (float); per-output values in :attr:`last_losses`."""
+        targets = self._targets(t)
+        y = self._as_dict(self.forward(x, train=train))
+        parts = {o: float(self.losses[o].forward(y[o], tt)) for o, tt in targets.items()}
+        self.last_losses = parts
+        return float(sum(self.loss_weights.get(o, 1.0) * v for o, v in parts.items()))
+
+    def _loss_douts(self):
+        douts = {}
+        for o in self.outputs:
+            if o in self.losses:
+                d = self.losses[o].backward(1.0)
+                w = self.loss_weights.get(o, 1.0)
+                douts[o] = d if w == 1.0 else d * np.asarray(w, dtype=np.asarray(d).dtype)
+            else:
+                shape, dtype = self._shapes[o]
+                douts[o] = np.zeros(shape, dtype=dtype)
+        return douts
+
+    def loss_and_gradient(self, x, t):
+        """Training forward, loss and backward; return ``(total loss, grads)``. Input gradients are skipped."""
+        value = self.loss(x, t, train=True)
+        douts = self._loss_douts()
+        saved = self.requires_input_grad
+        self.requires_input_grad = False
+        try:
+            self.backward(douts if len(self.outputs) > 1 else douts[self.outputs[0]])
+        finally:
+            self.requires_input_grad = saved
+        return value, self.grads
+
+    def gradient(self, x, t):
+        """Forward + loss + backward; return :attr:`grads`."""
+        return self.loss_and_gradient(x, t)[1]
+
+    def predict(self, x, batch_size=None):
+        """Inference output ``forward(x, train=False)``, in chunks of *batch_size* rows if given."""
+        feed = self._feed(x)
+        n = len(next(iter(feed.values())))
+        if batch_size is None or n <= batch_size:
+            return self.forward(feed, train=False)
+        chunks = [self._as_dict(self.forward({k: v[i:i + batch_size] for k, v in feed.items()}, train=False))
+                  for i in range(0, n, batch_size)]
+        out = {o: np.concatenate([c[o] for c in chunks]) for o in self.outputs}
+        return out if len(self.outputs) > 1 else out[self.outputs[0]]
+
+    def accuracy(self, x, t, batch_size=1000, output=None):
+        """Fraction of correct predictions of one output; ``t`` that output's labels/one-hot rows, or the dict.
+
+        Parameters
+        ----------
+        output : str, optional
+            Which output to judge (required when there are several).
+        """
+        if output is None:
+            if len(self.outputs) != 1:
+                raise ValueError(f"{describe(self)}.accuracy: the graph has outputs {list(self.outputs)}; "
+                                 f"pass output=...")
+            output = self.outputs[0]
+        if output not in self.outputs:
+            raise ValueError(f"{describe(self)}.accuracy: 'output' {output!r} is not an output "
+                             f"(outputs {list(self.outputs)})")
+        if isinstance(t, dict):
+            if output not in t:
+                raise KeyError(f"{describe(self)}.accuracy: argument 't' has no key {output!r}")
+            t = t[output]
+        feed = self._feed(x)
+        n = len(next(iter(feed.values())))
+        if n != len(t):
+            raise ShapeError(f"{describe(self)}.accuracy: 'x' has {n} samples but 't' has {len(t)}")
+        loss = self.losses.get(output)
+        judge = loss if isinstance(loss, Loss) else Loss()
+        correct = total = 0
+        for i in range(0, n, batch_size):
+            y = self._as_dict(self.forward({k: v[i:i + batch_size] for k, v in feed.items()}, train=False))
+            pred = judge.predicted_labels(y[output])
+            true = judge.target_labels(t[i:i + batch_size])
+            correct += int(np.count_nonzero(pred == true.reshape(pred.shape)))
+            total += pred.size
+        return correct / total if total else 0.0
+
+    # -- state -----------------------------------------------------------------------------------------------------
+
+    def state_dict(self):
+        """Copies of every parameter and buffer (shared arrays once, under their first node)."""
+        return state.state_dict(self)
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays from *state_dict* into the graph's arrays; see :func:`layergraph.network.state.load_state_dict`."""
+        return state.load_state_dict(self, state_dict, strict=strict)
+
+    def flatten_parameters(self):
+        """Pack every parameter and gradient into one buffer per dtype (see ``Sequential.flatten_parameters``)."""
+        flatten_parameters(self)
+        self._reset_exec()
+        return self
+
+    def astype(self, dtype):
+        """Cast every layer's parameters, gradients and buffers to *dtype*; return self."""
+        super().astype(dtype)
+        self._reset_exec()
+        return self
