@@ -29,6 +29,8 @@ def cast_inputs(x, dtype):
     """Cast floating arrays (or a dict of them) to *dtype*; integer arrays (indices) stay as they are."""
     if isinstance(x, dict):
         return {k: cast_inputs(v, dtype) for k, v in x.items()}
+    if isinstance(x, list):
+        return [cast_inputs(v, dtype) for v in x]
     x = np.asarray(x)
     return x.astype(dtype) if x.dtype.kind == "f" else x.astype(np.int64)
 
@@ -36,6 +38,8 @@ def cast_inputs(x, dtype):
 def rows(x, index):
     if isinstance(x, dict):
         return {k: v[index] for k, v in x.items()}
+    if isinstance(x, list):
+        return [v[index] for v in x]
     return x[index]
 
 
@@ -43,6 +47,9 @@ def feeds(sess, x):
     names = [i.name for i in sess.get_inputs()]
     if isinstance(x, dict):
         return {n: x[n] for n in names}
+    if isinstance(x, list):
+        assert len(names) == len(x)
+        return dict(zip(names, x))
     assert len(names) == 1
     return {names[0]: x}
 

@@ -25,14 +25,22 @@ CASES = [c for c in all_cases() if c.layer_type.__module__.startswith("layergrap
 def _concat(parts):
     if isinstance(parts[0], dict):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    if isinstance(parts[0], list):
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
     return np.concatenate(parts)
+
+
+def _rows(x):
+    if isinstance(x, dict):
+        return len(next(iter(x.values())))
+    return len(x[0]) if isinstance(x, list) else len(x)
 
 
 def _build(case, n=7):
     """The case's layer (seed 0) and at least *n* input rows, from builds with further seeds (same shapes)."""
     layer, x, t = case.build(np.random.default_rng(0))
     parts, seed = [x], 1
-    while len(next(iter(parts[0].values())) if isinstance(x, dict) else x) * len(parts) < n:
+    while _rows(x) * len(parts) < n:
         parts.append(case.build(np.random.default_rng(seed))[1])
         seed += 1
     return layer, _concat(parts), t
@@ -41,6 +49,8 @@ def _build(case, n=7):
 def _input_shape(x):
     if isinstance(x, dict):
         return {k: v.shape[1:] for k, v in x.items()}
+    if isinstance(x, list):
+        return [v.shape[1:] for v in x]
     return x.shape[1:]
 
 

@@ -35,7 +35,8 @@ def register(sub):
                    help="logits: the network's output (default); proba: followed by the softmax or sigmoid of "
                         "its loss layer")
     p.add_argument("--input-shape", type=input_shape, default=None, metavar="SHAPE",
-                   help="one sample's shape without the batch axis, e.g. 1,28,28 (default: from the first Affine)")
+                   help="one sample's shape without the batch axis, e.g. 1,28,28 (default: the input_shape saved in "
+                        "the checkpoint's metadata, else from the first Affine)")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None,
                    help="floating type of the model (default: the network's)")
@@ -46,9 +47,11 @@ def run(args):
     from ..export import to_onnx
     from ..train import load_checkpoint
 
-    net = load_checkpoint(args.checkpoint).build_network()
+    ckpt = load_checkpoint(args.checkpoint)
+    net = ckpt.build_network()
+    shape = args.input_shape if args.input_shape is not None else _saved_shape(ckpt.meta.get("input_shape"))
     try:
-        model = to_onnx(net, args.out, input_shape=args.input_shape, head=args.head, opset=args.opset,
+        model = to_onnx(net, args.out, input_shape=shape, head=args.head, opset=args.opset,
                         dtype=args.dtype)
     except ImportError as err:
         print(f"layergraph export: error: {err}", file=sys.stderr)
@@ -60,6 +63,15 @@ def run(args):
         for value in values:
             print(f"{kind} {value.name}: {_shape(value)}")
     return 0
+
+
+def _saved_shape(saved):
+    """The ``input_shape`` recorded in a checkpoint's metadata (a list, or a dict input name -> list), if any."""
+    if isinstance(saved, dict):
+        return {str(k): tuple(v) if isinstance(v, (list, tuple)) else v for k, v in saved.items()}
+    if isinstance(saved, (list, tuple)):
+        return tuple(saved)
+    return saved if isinstance(saved, int) else None
 
 
 def _shape(value):

@@ -36,7 +36,8 @@ def to_onnx(net, path, *, input_shape=None, head="logits", opset=None, dtype=Non
     input_shape : int, tuple or dict, optional
         One sample's shape without the batch axis (``784`` or ``(1, 28, 28)``); ``None`` entries are dynamic
         axes (e.g. ``(None, 8)`` for sequences of any length). A dict input name -> shape for a graph with several
-        inputs. When omitted it is taken from the first layer where that layer fixes it (an Affine's
+        inputs (or a list of shapes in input order); a list of shapes for a lone merge layer, whose inputs are
+        then named ``x0``, ``x1``, ... When omitted it is taken from the first layer where that layer fixes it (an Affine's
         ``in_features``); otherwise an error asks for it.
     head : {"logits", "proba"}
         ``"proba"`` appends the probability map of the loss layer (softmax for ``SoftmaxWithLoss``, sigmoid for
@@ -59,7 +60,7 @@ def to_onnx(net, path, *, input_shape=None, head="logits", opset=None, dtype=Non
         raise ValueError(f"to_onnx: 'head' must be one of {HEADS}, got {head!r}")
     opset = _check_opset(onnx, opset)
     dtype = _model_dtype(net, dtype)
-    in_names = _input_names(net)
+    in_names = _input_names(net, input_shape)
     shapes = _input_shapes(net, in_names, input_shape)
     out_names = _output_names(net)
 
@@ -116,8 +117,18 @@ def _names(value, default):
     return default
 
 
-def _input_names(net):
-    return _names(getattr(net, "inputs", None), ("x",))
+def _several_shapes(input_shape):
+    return isinstance(input_shape, (tuple, list)) and len(input_shape) > 0 and all(
+        isinstance(s, (tuple, list)) for s in input_shape)
+
+
+def _input_names(net, input_shape=None):
+    names = _names(getattr(net, "inputs", None), None)
+    if names is not None:
+        return names
+    if _several_shapes(input_shape):       # a layer taking a list (a merge layer) on its own: x0, x1, ...
+        return tuple(f"x{i}" for i in range(len(input_shape)))
+    return ("x",)
 
 
 def _output_names(net):
@@ -142,6 +153,10 @@ def _input_shapes(net, names, input_shape):
             raise ValueError(f"to_onnx: 'input_shape' must have one entry per input {list(names)}; "
                              f"missing {missing}, unknown {extra}")
         return {n: _as_shape(input_shape[n], f"input_shape[{n!r}]") for n in names}
+    if _several_shapes(input_shape):
+        if len(input_shape) != len(names):
+            raise ValueError(f"to_onnx: 'input_shape' gives {len(input_shape)} shapes for the inputs {list(names)}")
+        return {n: _as_shape(s, f"input_shape[{n!r}]") for n, s in zip(names, input_shape)}
     if input_shape is not None:
         if len(names) != 1:
             raise ValueError(f"to_onnx: the network has inputs {list(names)}: give 'input_shape' as a dict "

@@ -49,18 +49,21 @@ def _recurrent(ctx, layer, inputs, op_type, order, gates, bias, **attributes):
 
 
 def export_lstm(ctx, layer, inputs):
+    """LSTM as the ONNX ``LSTM`` operator (gates i, f, g, o reordered to i, o, f, c)."""
     order = (0, 3, 1, 2)
     b = _reorder(layer.params["b"], order, 4)
     return _recurrent(ctx, layer, inputs, "LSTM", order, 4, np.concatenate([b, np.zeros_like(b)]))
 
 
 def export_gru(ctx, layer, inputs):
+    """GRU as the ONNX ``GRU`` operator (gates r, z, n reordered to z, r, h; linear_before_reset=1)."""
     order = (1, 0, 2)
     bias = np.concatenate([_reorder(layer.params["bx"], order, 3), _reorder(layer.params["bh"], order, 3)])
     return _recurrent(ctx, layer, inputs, "GRU", order, 3, bias, linear_before_reset=1)
 
 
 def export_rnn(ctx, layer, inputs):
+    """RNN as the ONNX ``RNN`` operator with its tanh or ReLU activation."""
     act = "Relu" if str(getattr(layer, "nonlinearity", "tanh")).lower() == "relu" else "Tanh"
     b = np.asarray(layer.params["b"])
     return _recurrent(ctx, layer, inputs, "RNN", (0,), 1, np.concatenate([b, np.zeros_like(b)]),
@@ -68,6 +71,7 @@ def export_rnn(ctx, layer, inputs):
 
 
 def export_embedding(ctx, layer, inputs):
+    """Embedding as ``Gather`` of the rows of ``W`` at int64 indices."""
     indices = ctx.cast_input(inputs[0], np.int64)
     return ctx.node("Gather", [ctx.initializer(layer.params["W"], "W"), indices], "gather", axis=0)
 
@@ -78,6 +82,7 @@ def _slice(ctx, name, start, end, hint):
 
 
 def export_time_distributed(ctx, layer, inputs):
+    """TimeDistributed: the inner layer on ``(N*T, ...)`` between two ``Reshape``."""
     # (N, T, ...) -> (N*T, ...) -> inner layer -> (N, T, ...), with the sizes read at run time (dynamic N and T).
     x = inputs[0]
     shape = ctx.node("Shape", [x], "shape")[0]
