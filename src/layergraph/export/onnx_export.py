@@ -162,17 +162,24 @@ def _input_shapes(net, names, input_shape):
             raise ValueError(f"to_onnx: the network has inputs {list(names)}: give 'input_shape' as a dict "
                              f"input name -> shape")
         return {names[0]: _as_shape(input_shape, "'input_shape'")}
-    first = _leading_layer(net) if len(names) == 1 else None
-    if isinstance(first, Affine):
-        return {names[0]: (first.in_features,)}
-    what = f"{type(first).__name__} {getattr(first, 'name', '')!r}" if first is not None else "the network's inputs"
+    shapes, missing = {}, []
+    for name in names:
+        first = _leading_layer(net, name)
+        if isinstance(first, Affine):
+            shapes[name] = (first.in_features,)
+        else:
+            missing.append((name, first))
+    if not missing:
+        return shapes
+    name, first = missing[0]
+    what = f"{type(first).__name__} {getattr(first, 'name', '')!r}" if first is not None else f"input {name!r}"
     raise ExportError(f"to_onnx: cannot infer the input shape ({what} does not fix it); pass input_shape=, "
                       f"one sample's shape without the batch axis, e.g. input_shape=(1, 28, 28)"
-                      + (" as a dict input name -> shape" if len(names) > 1 else ""))
+                      + (" in a dict input name -> shape" if len(names) > 1 else ""))
 
 
-def _leading_layer(net):
-    """The first layer applied to the input, looking inside Sequential, Residual and one-input graphs."""
+def _leading_layer(net, input_name):
+    """The first layer applied to graph input *input_name*, looking inside Sequential, Residual and graphs."""
     layer = net
     for _ in range(100):
         if isinstance(layer, Sequential):
@@ -181,9 +188,12 @@ def _leading_layer(net):
             layer = layer[0]
         elif isinstance(layer, Residual):
             layer = layer.block
-        elif getattr(layer, "nodes", None) is not None and len(_input_names(layer)) == 1 and layer.nodes:
-            first_layer, incoming = next(iter(layer.nodes.values()))
-            layer = first_layer
+        elif getattr(layer, "nodes", None) is not None and isinstance(getattr(layer, "inputs", None), tuple):
+            readers = [lay for lay, incoming in layer.nodes.values() if incoming == input_name]
+            if not readers or input_name not in layer.inputs:
+                return None
+            layer = readers[0]
+            input_name = _input_names(layer)[0]
         else:
             return layer
     return layer
