@@ -213,8 +213,12 @@ def test_graph_with_two_inputs_two_outputs_sharing_and_merges(tmp_path):
     assert [i.name for i in model.graph.input] == ["a", "b"]
     assert [o.name for o in model.graph.output] == ["main", "cat"]
     assert sum(1 for i in model.graph.initializer if i.dims == [4, 3]) == 1   # the shared weight once
-    with pytest.raises(ValueError, match="as a dict input name -> shape"):
-        lg.export.to_onnx(g, None)
+    inferred = lg.export.to_onnx(g, None)           # each input read first by the shared Affine(4, 3)
+    assert [[d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in inferred.graph.input] == [
+        ["N", 4], ["N", 4]]
+    merge_first = RefGraph(("a", "b"), [("s", RefAdd(), ["a", "b"])], outputs=("s",))
+    with pytest.raises(ValueError, match="cannot infer the input shape .*in a dict input name -> shape"):
+        lg.export.to_onnx(merge_first, None)
 
 
 def test_graph_inside_a_sequential_and_an_output_that_is_an_input(tmp_path):
