@@ -216,3 +216,20 @@ def test_export_writes_atomically_and_does_not_touch_the_network(tmp_path):
     for k, v in net.state_dict().items():
         np.testing.assert_array_equal(v, before[k])
     np.testing.assert_array_equal(net.predict(x), y0)
+
+
+def test_operator_of_another_domain(tmp_path):
+    # A user's exporter may use a runtime's own operator (here ONNX Runtime's com.microsoft FastGelu, the tanh
+    # approximation of GELU): the domain is imported and the output shape comes from layergraph.
+    class TanhGELU(lg.Layer):
+        def forward(self, x, train=True):
+            return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+    def export_fast_gelu(ctx, layer, inputs):
+        return ctx.node("FastGelu", inputs, domain="com.microsoft")
+
+    lg.export.register_exporter(TanhGELU, export_fast_gelu)
+    net = lg.Sequential(lg.Affine(6, 4, rng=0), TanhGELU())
+    model = export_and_compare(net, _x(), np.float32, tmp_path / "m.onnx")
+    assert {(o.domain, o.version) for o in model.opset_import} == {("", 17), ("com.microsoft", 1)}
+    assert [d.dim_param or d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim] == ["N", 4]

@@ -32,6 +32,7 @@ class ExportContext:
         self.nodes = []
         self.initializers = []
         self.graph_inputs = {}          # name -> [elem dtype, shape]
+        self.domains = {}               # operator domains other than the default -> opset version to import
         self._used = set()
         self._scope = []
         self._constants = {}            # id(array) -> (array, name): shared arrays become one initializer
@@ -104,7 +105,8 @@ class ExportContext:
         outputs : int, default 1
             Number of outputs to create (e.g. 3 for an ``LSTM`` returning ``Y``, ``Y_h`` and ``Y_c``).
         domain : str, optional
-            Operator domain (default: the ONNX standard domain).
+            Operator domain (default: the ONNX standard domain); the model imports it at version 1 unless
+            ``ctx.domains[domain]`` is set to another version.
         **attributes
             ONNX attributes of the node.
         """
@@ -113,6 +115,8 @@ class ExportContext:
         base = self._qualified(hint or op_type, "/")
         node_name = self.unique(base)
         out_names = [self.unique(f"{node_name}:{i}") for i in range(outputs)]
+        if domain:
+            self.domains.setdefault(domain, 1)
         node = self._onnx.helper.make_node(op_type, list(inputs), out_names, name=node_name, domain=domain,
                                            **attributes)
         self.nodes.append(node)

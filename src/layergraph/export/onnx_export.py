@@ -256,11 +256,15 @@ def _build_model(onnx, ctx, net, in_names, out_names):
     elem = helper.np_dtype_to_tensor_dtype(ctx.dtype)
     outputs = [helper.make_tensor_value_info(name, elem, None) for name in out_names]
     graph = helper.make_graph(ctx.nodes, _graph_name(net), inputs, outputs, initializer=ctx.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ctx.opset)],
+    opsets = [helper.make_opsetid("", ctx.opset)] + [helper.make_opsetid(d, v) for d, v in ctx.domains.items()]
+    model = helper.make_model(graph, opset_imports=opsets,
                               producer_name="layergraph", producer_version=_version())
     model.ir_version = min(model.ir_version, _ir_version_for(onnx, ctx.opset))
     helper.set_model_props(model, {"layergraph.class": type(net).__name__, "layergraph.head": ctx.head})
-    return _with_output_shapes(onnx, model)
+    model = _with_output_shapes(onnx, model)
+    if any(not out.type.tensor_type.HasField("shape") for out in model.graph.output):
+        _shapes_from_layergraph(onnx, model, ctx, net, in_names)
+    return model
 
 
 def _graph_name(net):
@@ -298,3 +302,25 @@ def _with_output_shapes(onnx, model):
         if vi is not None and vi.type.tensor_type.HasField("shape"):
             out.type.CopyFrom(vi.type)
     return model
+
+
+def _shapes_from_layergraph(onnx, model, ctx, net, in_names):
+    """Output shapes that ONNX shape inference cannot find (operators of other domains): from one layergraph
+    inference pass on a zero sample (``N`` stays dynamic)."""
+    shapes = {name: ctx.graph_inputs[name][1][1:] for name in in_names}
+    if any(d is None for shape in shapes.values() for d in shape):
+        raise ExportError("to_onnx: the output shapes cannot be inferred (an operator outside the ONNX standard "
+                          "domain); give input_shape with fixed sizes")
+    samples = {name: np.zeros((1, *shapes[name]), dtype=ctx.graph_inputs[name][0]) for name in in_names}
+    if len(in_names) == 1:
+        x = samples[in_names[0]]
+    else:   # a graph takes a dict by input name, a lone merge layer a list
+        x = samples if _names(getattr(net, "inputs", None), None) else [samples[name] for name in in_names]
+    y = net.forward(x, train=False)
+    if not isinstance(y, dict):
+        y = {model.graph.output[0].name: y}
+    for out in model.graph.output:
+        if not out.type.tensor_type.HasField("shape"):
+            dims = ["N", *np.shape(y[out.name])[1:]]
+            shaped = onnx.helper.make_tensor_value_info(out.name, out.type.tensor_type.elem_type, dims)
+            out.type.CopyFrom(shaped.type)
