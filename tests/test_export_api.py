@@ -233,3 +233,16 @@ def test_operator_of_another_domain(tmp_path):
     model = export_and_compare(net, _x(), np.float32, tmp_path / "m.onnx")
     assert {(o.domain, o.version) for o in model.opset_import} == {("", 17), ("com.microsoft", 1)}
     assert [d.dim_param or d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim] == ["N", 4]
+
+
+def test_float64_softplus_and_elu_stay_exact_for_large_inputs(tmp_path):
+    x = np.array([[-800.0, -30.0, -1e-3, 0.0, 1e-3, 30.0, 800.0]])
+    net = lg.Sequential(OrderedDict(sp=lg.Softplus()))
+    export_and_compare(net, x, np.float64, tmp_path / "sp.onnx", batches=(1,), input_shape=7)
+    ref = np.logaddexp(0.0, x)
+    (y,) = session(tmp_path / "sp.onnx").run(None, {"x": x})
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=0)
+    elu = lg.Sequential(OrderedDict(elu=lg.ELU(0.7)))
+    export_and_compare(elu, x, np.float64, tmp_path / "elu.onnx", batches=(1,), input_shape=7)
+    (y,) = session(tmp_path / "elu.onnx").run(None, {"x": x})
+    np.testing.assert_allclose(y, np.where(x > 0, x, 0.7 * np.expm1(np.minimum(x, 0))), rtol=1e-12, atol=1e-15)

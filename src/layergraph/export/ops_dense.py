@@ -25,8 +25,29 @@ def _unary(op_type, **attributes):
     return export
 
 
-for _cls, _op in ((ReLU, "Relu"), (Sigmoid, "Sigmoid"), (Tanh, "Tanh"), (Softplus, "Softplus")):
+for _cls, _op in ((ReLU, "Relu"), (Sigmoid, "Sigmoid"), (Tanh, "Tanh")):
     exporter(_cls)(_unary(_op))
+
+# ONNX Runtime has float32 kernels only for Elu and Softplus: a float64 model spells them out with operators that
+# have float64 kernels (Exp, Log, Where), in forms that stay finite for any input.
+
+
+@exporter(Softplus)
+def _softplus(ctx, layer, inputs):
+    if ctx.dtype == np.float32:
+        return ctx.node("Softplus", inputs)
+    # log(1 + exp(x)) = max(x, 0) + log1p(u), u = exp(-|x|), with log1p(u) = log(w) * u / (w - 1), w = 1 + u
+    # (exact to rounding, Goldberg's trick; u itself where w rounds to 1).
+    (x,) = inputs
+    u = ctx.node("Exp", [ctx.node("Neg", [ctx.node("Abs", [x], "abs")[0]], "neg")[0]], "exp")[0]
+    one = ctx.initializer(1.0, "one")
+    w = ctx.node("Add", [u, one], "w")[0]
+    d = ctx.node("Sub", [w, one], "w_minus_one")[0]
+    safe_d = ctx.node("Max", [d, ctx.initializer(np.finfo(np.float64).tiny, "tiny")], "safe")[0]
+    ratio = ctx.node("Div", [ctx.node("Mul", [ctx.node("Log", [w], "log")[0], u], "log_u")[0], safe_d], "ratio")[0]
+    rounded = ctx.node("Equal", [d, ctx.initializer(0.0, "zero")], "rounds_to_one")[0]
+    log1p = ctx.node("Where", [rounded, u, ratio], "log1p")[0]
+    return ctx.node("Add", [ctx.node("Relu", [x], "relu")[0], log1p], "softplus")
 
 
 @exporter(LeakyReLU)
@@ -39,7 +60,16 @@ def _leaky_relu(ctx, layer, inputs):
 
 @exporter(ELU)
 def _elu(ctx, layer, inputs):
-    return ctx.node("Elu", inputs, alpha=float(layer.alpha))
+    if ctx.dtype == np.float32:
+        return ctx.node("Elu", inputs, alpha=float(layer.alpha))
+    # x for x > 0, alpha * (exp(min(x, 0)) - 1) otherwise
+    (x,) = inputs
+    zero = ctx.initializer(0.0, "zero")
+    neg = ctx.node("Exp", [ctx.node("Min", [x, zero], "min")[0]], "exp")[0]
+    neg = ctx.node("Sub", [neg, ctx.initializer(1.0, "one")], "expm1")[0]
+    neg = ctx.node("Mul", [neg, ctx.initializer(layer.alpha, "alpha")], "scale")[0]
+    positive = ctx.node("Greater", [x, zero], "positive")[0]
+    return ctx.node("Where", [positive, x, neg], "elu")
 
 
 @exporter(Softmax)

@@ -1,5 +1,7 @@
 """Exporters of the convolution, pooling and normalisation layers (NCHW, as in layergraph and ONNX)."""
 
+import numpy as np
+
 from ..layers import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool, LayerNorm, MaxPool2D
 from .registry import exporter
 
@@ -33,7 +35,10 @@ def _avg_pool(ctx, layer, inputs):
 
 @exporter(GlobalAvgPool)
 def _global_avg_pool(ctx, layer, inputs):
-    pooled = ctx.node("GlobalAveragePool", inputs, "gap")[0]          # (N, C, 1, 1)
+    if ctx.dtype == np.float64:     # ONNX Runtime's GlobalAveragePool is float32 only; ReduceMean has float64
+        pooled = ctx.reduce_mean(inputs[0], [2, 3], "gap")
+    else:
+        pooled = ctx.node("GlobalAveragePool", inputs, "gap")[0]      # (N, C, 1, 1)
     return ctx.node("Flatten", [pooled], "flatten", axis=1)           # (N, C)
 
 
