@@ -12,7 +12,7 @@ receptive field of a 5x5); a 3x3 max pooling (stride 1, pad 1) then a 1x1 projec
 
 Usage::
 
-    python examples/inception_mnist.py [--data-dir DIR] [--epochs 3] [--n-train 8000] [--seed 0] [--save FILE]
+    python examples/inception_mnist.py [--data-dir DIR] [--epochs 10] [--n-train 8000] [--seed 0] [--save FILE]
 """
 
 import argparse
@@ -61,7 +61,7 @@ def build(seed=0, dtype=np.float32):
 def main(argv=None):
     p = argparse.ArgumentParser(description="Train a small Inception network on the MNIST test-set split.")
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="directory with t10k-*-ubyte.gz")
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--n-train", type=int, default=8000, help="training images taken first from the test set")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", default=None, metavar="FILE", help="write a checkpoint (show it: layergraph show FILE)")

@@ -43,9 +43,18 @@ def test_registered_case_passes_native_float32(case):
     layer.astype(np.float32)
     if t is not None and np.asarray(t).dtype.kind == "f":
         t = np.asarray(t, dtype=np.float32)          # a float32 pipeline has float32 targets too
-    report = lg.gradcheck(layer, np.asarray(x, dtype=np.float32), t, precision="native", mode="full")
+    report = lg.gradcheck(layer, _float32(x), t, precision="native", mode="full")
     assert report.ok, str(report)
     assert report.dtype == "float32"
+
+
+def _float32(x):
+    """The case's input in float32, keeping its structure (a list for merge layers, a dict for graphs)."""
+    if isinstance(x, dict):
+        return {k: np.asarray(v, dtype=np.float32) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [np.asarray(v, dtype=np.float32) for v in x]
+    return np.asarray(x, dtype=np.float32)
 
 
 ELEMENTWISE = [lg.Sigmoid, lg.Tanh, lg.Softmax, lambda: lg.LeakyReLU(0.3), lg.ReLU]

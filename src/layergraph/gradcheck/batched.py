@@ -12,6 +12,8 @@ finite difference per perturbed element.
 
 import numpy as np
 
+from .inputs import SINGLE
+
 OFFSETS = (1.0, -1.0, 0.5, -0.5)
 MAX_ROWS = 512
 
@@ -19,9 +21,11 @@ MAX_ROWS = 512
 def batching_ok(obj, rng):
     """True when input perturbations of *obj* (an :class:`Objective`) may be stacked along the batch axis."""
     x = obj.x
-    n = x.shape[0] if x.ndim else 0
-    if obj.kind == "loss" or n < 2:
+    if x is None or obj.kind not in ("layer", "net-loss") or x.ndim == 0 or x.shape[0] < 2:
         return False
+    if obj.kind == "layer" and set(obj.y0) != {SINGLE}:
+        return False
+    n = x.shape[0]
     try:
         y0 = obj.layers_output(x)
         x2 = x + 0.1 * rng.standard_normal(x.shape) * (1.0 + np.abs(x))
@@ -31,7 +35,8 @@ def batching_ok(obj, rng):
         before = [b.shape for b in obj._branches(0)]
         stacked = obj.layers_output(np.concatenate([x, x2, x3]))
         after = [b.shape for b in obj._branches(0)]
-        if stacked.shape[0] != 3 * n or any(a[:1] != (3 * n,) or a[1:] != b[1:] for a, b in zip(after, before)):
+        if isinstance(stacked, dict) or stacked.shape[0] != 3 * n or any(
+                a[:1] != (3 * n,) or a[1:] != b[1:] for a, b in zip(after, before)):
             return False
         tol = 1e3 * np.finfo(y0.dtype).eps * (1.0 + float(np.max(np.abs(y0))) + float(np.max(np.abs(y2))))
         same = [(stacked[:n], y0), (stacked[n:2 * n], y2), (stacked[2 * n:], y3), (y3[1:], y0[1:])]
@@ -95,10 +100,10 @@ def batched_phis(obj, flat, steps):
             els = by_copy[c]
             s = sample[els]
             if obj.kind == "layer":
-                diff = (out[p, s] - obj.y0[s]).reshape(len(els), -1)
-                R = obj.R[s].reshape(len(els), -1)
+                diff = (out[p, s] - obj.y0[SINGLE][s]).reshape(len(els), -1)
+                R = obj.R[SINGLE][s].reshape(len(els), -1)
                 phi[els, o] = np.sum(diff * R, axis=1)
-                ay0 = obj.absRy0[s].reshape(len(els), -1)
+                ay0 = obj.absRy0[SINGLE][s].reshape(len(els), -1)
                 scale[els, o] = np.sum(ay0 * (diff != 0), axis=1) + np.sum(np.abs(diff * R), axis=1)
             else:
                 flat_out = out[p]

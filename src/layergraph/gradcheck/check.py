@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .hygiene import run_hygiene
+from .inputs import Inputs, as_outputs, frozen_targets
 from .objective import Objective
 from .report import GradCheckError, GradCheckReport, GradCheckReports, HygieneResult
 from .state import fingerprint, same_fingerprint
@@ -137,12 +138,20 @@ def _numeric_dtype(layer, x, precision):
     if precision == "float64":
         return np.dtype(np.float64)
     dtypes = [np.asarray(v).dtype for v in getattr(layer, "params", {}).values()]
-    dtype = dtypes[0] if dtypes else np.asarray(x).dtype
+    dtype = dtypes[0] if dtypes else _first_array(x).dtype
     if dtype.kind != "f":
         dtype = np.dtype(np.float64)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"gradcheck: precision='native' supports float32 and float64 layers, got {dtype}")
     return dtype
+
+
+def _first_array(x):
+    if isinstance(x, dict):
+        x = next(iter(x.values()), 0.0)
+    elif isinstance(x, (list, tuple)):
+        x = x[0] if x else 0.0
+    return np.asarray(x)
 
 
 def working_copy(layer, dtype):
@@ -163,11 +172,12 @@ def _modes_differ(layer, x, t, precision):
         return False
     dtype = _numeric_dtype(layer, x, precision)
     try:
-        outs = [np.asarray(working_copy(layer, dtype).forward(np.array(x, dtype=dtype), train=flag))
+        outs = [as_outputs(working_copy(layer, dtype).forward(Inputs(x, dtype).feed(), train=flag))
                 for flag in (True, False)]
     except Exception:
         return True
-    return outs[0].shape != outs[1].shape or not np.array_equal(outs[0], outs[1])
+    return outs[0].keys() != outs[1].keys() or any(
+        outs[0][k].shape != outs[1][k].shape or not np.array_equal(outs[0][k], outs[1][k]) for k in outs[0])
 
 
 def _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, has_t):
@@ -189,18 +199,15 @@ def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hy
     obj = None
     try:
         work = working_copy(layer, dtype)
-        x_work = np.array(x, dtype=dtype, copy=True)
-        t_work = None if t is None else np.array(t, copy=True)
-        if t_work is not None:
-            t_work.flags.writeable = False
+        inputs = Inputs(x, dtype)
         rng = np.random.default_rng(seed)
-        obj = Objective(work, x_work, t_work, train, rng)
+        obj = Objective(work, inputs, frozen_targets(t), train, rng)
         reference = obj.analytic()
         if hygiene:
             report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2])))
         checker = TensorChecker(obj, tol, mode, samples, rng, np.random.default_rng([seed, 1]))
         dx, grads = reference
-        tensors = {"x": (obj.x, dx)}
+        tensors = {name: (inputs.arrays[name], dx[name]) for name in inputs.checked}
         for name, value in obj.params.items():
             tensors[name] = (value, grads.get(name))
         for name, (value, analytic) in tensors.items():
@@ -208,9 +215,11 @@ def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hy
     except Exception as err:  # a failure of the checked layer is a failed check, not an escaped error
         report.error = f"{type(err).__name__}: {err}"
     finally:
-        report.evaluations = 0 if obj is None else obj.evaluations
+        if obj is not None:
+            report.evaluations = obj.evaluations
+            obj.snapshot.restore()
     if not same_fingerprint(before, fingerprint(layer)):
         report.hygiene.append(HygieneResult("layer untouched", False,
-                                            "the layer's params, buffers or generator states changed during "
-                                            "the check (it shares state with its deep copy)"))
+                                            "the layer's params, buffers, carried state or generator states "
+                                            "changed during the check (it shares state with its deep copy)"))
     return report

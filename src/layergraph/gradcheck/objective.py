@@ -1,8 +1,13 @@
 """The scalar a check differentiates, evaluated from a restored state every time.
 
-* a plain layer: ``f = sum(forward(x) * R)`` with a fixed random ``R`` (standard normal, never all-ones);
+* a plain layer: ``f = sum(forward(x) * R)`` with a fixed random ``R`` (standard normal, never all-ones), one
+  ``R`` per output when forward returns a dict;
 * a loss layer: ``f = loss(x, t)``;
-* a container with a loss layer and targets: ``f = loss(forward(x), t)``.
+* a container with a loss layer and targets: ``f = loss(forward(x), t)``;
+* a container with several losses (``losses``: dict output name -> loss layer, ``loss_weights``) and targets as a
+  dict by output name: ``f = sum_o w_o * loss_o(forward(x)[o], t[o])``.
+
+``x`` may be one array, a list of arrays (merge layers) or a dict name -> array (graphs); see :mod:`.inputs`.
 
 Numeric derivatives use *differences* of evaluations, ``phi = f(perturbed) - f(baseline)`` computed as
 ``sum(R * (y - y0))`` for plain layers, so outputs the perturbation does not reach cancel exactly.
@@ -10,14 +15,10 @@ Numeric derivatives use *differences* of evaluations, ``phi = f(perturbed) - f(b
 
 import numpy as np
 
+from .inputs import SINGLE, Inputs, as_outputs, from_outputs, read_only  # noqa: F401 (re-export)
 from .state import Snapshot
 
 
-def read_only(array):
-    """A read-only view of *array* (the layer under check may not write into what it is given)."""
-    view = array.view()
-    view.flags.writeable = False
-    return view
 
 
 def hooked_layers(layer):
@@ -63,27 +64,43 @@ class Objective:
     ----------
     work : Layer
         The working copy (already in the numeric dtype); it is perturbed and run many times.
-    x : ndarray, shape (N, ...)
-        Working copy of the input, in the numeric dtype.
-    t : ndarray or None
-        Targets, for loss layers and containers with a loss.
+    inputs : Inputs
+        Working copies of the inputs, in the numeric dtype (see :class:`~.inputs.Inputs`).
+    t : ndarray, dict or None
+        Targets (read-only), for loss layers and containers with losses; a dict by output name for several.
     train : bool
         Passed to forward.
     rng : numpy.random.Generator
         Draws the output weights ``R``.
     """
 
-    def __init__(self, work, x, t, train, rng):
-        self.work, self.x, self.t, self.train = work, x, t, train
-        self.dtype = x.dtype
+    def __init__(self, work, inputs, t, train, rng):
+        if isinstance(inputs, np.ndarray):
+            inputs = Inputs(inputs, inputs.dtype)
+        self.work, self.inputs, self.t, self.train = work, inputs, t, train
+        self.x = inputs.single
+        self.dtype = inputs.dtype
         is_loss = bool(getattr(work, "is_loss", False))
         loss_layer = getattr(work, "loss_layer", None) if t is not None else None
+        losses = getattr(work, "losses", None) if t is not None else None
         if t is None and is_loss:
             raise ValueError("gradcheck: a loss layer needs targets 't'")
-        if t is not None and not is_loss and loss_layer is None:
+        if is_loss:
+            self.kind = "loss"
+        elif isinstance(t, dict) or (t is not None and loss_layer is None and isinstance(losses, dict) and losses):
+            if not isinstance(losses, dict) or not losses:
+                raise ValueError("gradcheck: 't' is a dict but the layer has no 'losses' (dict output name -> "
+                                 "loss layer)")
+            self.kind = "net-losses"
+        elif loss_layer is not None:
+            self.kind = "net-loss"
+        elif t is not None:
             raise ValueError("gradcheck: 't' given but the layer is neither a loss nor a container with a loss")
-        self.kind = "loss" if is_loss else ("net-loss" if loss_layer is not None else "layer")
+        else:
+            self.kind = "layer"
         self.loss_layer = loss_layer
+        self.losses = dict(losses) if self.kind == "net-losses" else {}
+        self.loss_weights = dict(getattr(work, "loss_weights", None) or {})
         self.params = dict(work.params)
         self.hooked = hooked_layers(work)
         self.snapshot = Snapshot(work)
@@ -91,9 +108,11 @@ class Objective:
         self.R = None
         y0 = self._run_all()
         if self.kind == "layer":
-            self.R = rng.standard_normal(np.shape(y0)).astype(self.dtype)
-            self.R.flags.writeable = False
-            self.absRy0 = np.abs(self.R * y0)
+            self.R = {k: rng.standard_normal(np.shape(v)).astype(v.dtype if v.dtype.kind == "f" else self.dtype)
+                      for k, v in y0.items()}
+            for r in self.R.values():
+                r.flags.writeable = False
+            self.absRy0 = {k: np.abs(self.R[k] * v) for k, v in y0.items()}
         self.y0 = y0
         self.branches0 = self._branches(0)
         self.loss_scale = 0.0
@@ -101,37 +120,66 @@ class Objective:
             self.loss_scale = abs(float(y0)) + 1.0
         self._prefix = None
 
+    @property
+    def dout(self):
+        """The upstream gradient of a plain layer (``R``, an array or a dict by output name)."""
+        return None if self.R is None else from_outputs(self.R)
+
+    def is_input(self, name):
+        """True when *name* is one of the checked inputs (not a parameter)."""
+        return name in self.inputs.arrays
+
     # -- running forward ------------------------------------------------------------------------------------
 
+    def _loss_total(self, out):
+        """The weighted sum of the losses of a net with several outputs."""
+        outs = out if isinstance(out, dict) else {next(iter(self.losses)): out}
+        total = 0.0
+        for name, loss in self.losses.items():
+            if name not in outs:
+                raise ValueError(f"gradcheck: the layer has a loss for output {name!r} but forward returned "
+                                 f"outputs {sorted(outs)}")
+            if name not in self.t:
+                raise ValueError(f"gradcheck: argument 't' has no target for output {name!r} "
+                                 f"(keys {sorted(self.t)})")
+            total += self.loss_weights.get(name, 1.0) * float(loss.forward(outs[name], self.t[name]))
+        return np.asarray(total, dtype=np.float64)
+
     def _finish(self, out):
-        """Turn the layers' output into what phi is computed from (an array, or the loss as a 0-d array)."""
+        """Turn the layers' output into what phi is computed from (a dict of arrays, or the loss as 0-d)."""
         if self.kind == "net-loss":
             return np.asarray(self.loss_layer.forward(out, self.t), dtype=np.float64)
-        out = np.array(out, copy=True)  # the output may be a view of x, which the next perturbation changes
-        if not np.all(np.isfinite(out)):
-            raise FloatingPointError(f"gradcheck: forward produced non-finite values ({out.size - np.count_nonzero(np.isfinite(out))} of {out.size})")
-        return out
+        if self.kind == "net-losses":
+            return self._loss_total(out)
+        outs = as_outputs(out)  # copies: an output may be a view of x, which the next perturbation changes
+        for key, value in outs.items():
+            if not np.all(np.isfinite(value)):
+                where = f" {key!r}" if key != SINGLE else ""
+                raise FloatingPointError(f"gradcheck: forward produced non-finite values in output{where} "
+                                         f"({value.size - np.count_nonzero(np.isfinite(value))} of {value.size})")
+        return outs
 
-    def _run_all(self, x=None):
+    def _run_all(self):
         self.snapshot.restore()
         self.evaluations += 1
-        x = read_only(self.x if x is None else x)
+        feed = self.inputs.feed()
         if self.kind == "loss":
-            return np.asarray(self.work.forward(x, self.t), dtype=np.float64)
-        return self._finish(self.work.forward(x, train=self.train))
+            return np.asarray(self.work.forward(feed, self.t), dtype=np.float64)
+        return self._finish(self.work.forward(feed, train=self.train))
 
-    def layers_output(self, x):
-        """The layers' output (before any loss) for input *x*, from the restored state."""
+    def layers_output(self, x=None):
+        """The layers' output (before any loss) for the inputs (or the single input replaced by *x*)."""
         self.snapshot.restore()
         self.evaluations += 1
-        return np.array(self.work.forward(read_only(x), train=self.train), copy=True)
+        out = self.work.forward(self.inputs.feed(x), train=self.train)
+        return as_outputs(out) if isinstance(out, dict) else np.array(out, copy=True)
 
     def _setup_prefix(self):
         """Cache each top-level layer's input and the state before it, so a parameter of layer k re-runs k.. only."""
         layers = list(self.work.layers.values())
         self.snapshot.restore()
         inputs, snaps = [], []
-        h = read_only(self.x)
+        h = self.inputs.feed()
         for layer in layers:
             snaps.append(Snapshot(self.work))
             inputs.append(read_only(np.array(h, copy=True)))
@@ -143,7 +191,8 @@ class Objective:
 
         Call it before perturbing anything: it caches the prefix activations from the unperturbed state.
         """
-        if name == "x" or self.kind == "loss" or not _is_plain_sequential(self.work):
+        if self.is_input(name) or self.kind in ("loss", "net-losses") or self.x is None \
+                or not _is_plain_sequential(self.work):
             return 0
         head = name.split(".", 1)[0]
         names = list(self.work.layers)
@@ -176,9 +225,12 @@ class Objective:
         """
         y = self._run_from(start)
         if self.kind == "layer":
-            diff = y - self.y0
-            value = float(np.sum(diff * self.R))
-            scale = float(np.sum(self.absRy0[diff != 0])) + float(np.sum(np.abs(diff * self.R)))
+            value = scale = 0.0
+            for key, y0 in self.y0.items():
+                diff = y[key] - y0
+                R = self.R[key]
+                value += float(np.sum(diff * R))
+                scale += float(np.sum(self.absRy0[key][diff != 0])) + float(np.sum(np.abs(diff * R)))
         else:
             value = float(y) - float(self.y0)
             scale = self.loss_scale
@@ -188,21 +240,60 @@ class Objective:
             kinked = any(b.shape != b0.shape or np.any(b != b0) for b, b0 in zip(self._branches(start), base))
         return value, scale, kinked
 
+    def loss_douts(self, out):
+        """``dout`` of the layers' outputs for a net with several losses (zeros for outputs without a loss)."""
+        outs = as_outputs(out) if isinstance(out, dict) else {next(iter(self.losses)): out}
+        douts = {}
+        for name, value in outs.items():
+            if name in self.losses:
+                d = self.losses[name].backward(1.0)
+                douts[name] = np.asarray(d) * self.loss_weights.get(name, 1.0)
+            else:
+                douts[name] = np.zeros_like(value)
+        return douts if isinstance(out, dict) else douts[next(iter(self.losses))]
+
     def analytic(self, dout=None):
         """Restore, forward and backward with the objective's upstream gradient (or *dout* for a plain layer).
 
         Returns
         -------
-        dx : ndarray or None
+        dx : dict input name -> ndarray or None
         grads : dict name -> ndarray (copies)
         """
-        self._run_all()
+        work = self.work
+        if self.kind == "net-losses":
+            self.snapshot.restore()
+            self.evaluations += 1
+            out = work.forward(self.inputs.feed(), train=self.train)
+            self._loss_total(out)
+            self.last_output = out
+            douts = self.loss_douts(out)
+            if dout is not None:
+                douts = {k: v * dout for k, v in douts.items()} if isinstance(douts, dict) else douts * dout
+            dx = work.backward(douts)
+        else:
+            self._run_all()
+            if self.kind == "loss":
+                dx = work.backward(1.0 if dout is None else dout)
+            elif self.kind == "net-loss":
+                dx = work.backward(self.loss_layer.backward(1.0 if dout is None else dout))
+            else:
+                d = self.dout if dout is None else dout
+                dx = work.backward({k: read_only(v) for k, v in d.items()} if isinstance(d, dict) else read_only(d))
+        grads = {k: np.array(v, copy=True) for k, v in work.grads.items()}
+        return self.inputs.gradients(dx), grads
+
+    def backward_layers(self, dout):
+        """Backward of the layers alone (no loss) with upstream *dout*, after the last forward.
+
+        Returns ``(dx dict, grads)`` as float64 copies; for a loss layer *dout* is the scalar upstream gradient.
+        """
         work = self.work
         if self.kind == "loss":
-            dx = work.backward(1.0 if dout is None else dout)
-        elif self.kind == "net-loss":
-            dx = work.backward(self.loss_layer.backward(1.0 if dout is None else dout))
+            dx = work.backward(dout)
         else:
-            dx = work.backward(read_only(self.R if dout is None else dout))
-        grads = {k: np.array(v, copy=True) for k, v in work.grads.items()}
-        return (None if dx is None else np.array(dx, copy=True)), grads
+            dx = work.backward({k: read_only(np.asarray(v)) for k, v in dout.items()} if isinstance(dout, dict)
+                               else read_only(np.asarray(dout)))
+        grads = {k: np.array(v, dtype=np.float64, copy=True) for k, v in work.grads.items()}
+        dx = {k: None if v is None else v.astype(np.float64) for k, v in self.inputs.gradients(dx).items()}
+        return dx, grads

@@ -78,7 +78,7 @@ class TensorChecker:
 
     def _valid(self, rep, value, analytic):
         if analytic is None:
-            rep.fail("no gradient returned by backward" if rep.name == "x" else "no gradient in grads")
+            rep.fail("no gradient returned by backward" if self.obj.is_input(rep.name) else "no gradient in grads")
             return False
         if analytic.shape != value.shape:
             rep.fail(f"gradient shape {analytic.shape} != tensor shape {value.shape}")

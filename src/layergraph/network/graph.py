@@ -66,6 +66,7 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
         self.inputs = inputs
         self._nodes = {}
         self._outputs = None
+        self._last = ()
         self.loss_layer = None
         self.losses = {}
         self.loss_weights = {}
@@ -101,6 +102,7 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
             raise ValueError(f"{describe(self)}: duplicate name {name!r}; input and node names must be unique")
         inputs = self._check_inputs(name, layer, inputs)
         self._nodes[name] = (layer, inputs)
+        self._last = (name,)
         if self._owner(layer) == name:
             set_qualname(layer, self._child_name(name))
         self._reset_exec()
@@ -125,7 +127,7 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
         """Tuple of output node names."""
         if self._outputs is not None:
             return self._outputs
-        return (next(reversed(self._nodes)),) if self._nodes else ()
+        return self._last
 
     @property
     def nodes(self):

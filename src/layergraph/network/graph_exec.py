@@ -72,7 +72,7 @@ class GraphExecMixin:
         self._clones = _Clones()
         self._shapes = {}
         self._in_shapes = {}
-        self._plan = None
+        self._plan = self._static = self._needs = None
 
     def _reset_exec(self):
         self._clones.by_node.clear()
@@ -81,17 +81,19 @@ class GraphExecMixin:
     # -- plan: which layer object runs each node ----------------------------------------------------------------
 
     def _runners(self):
-        """``[(name, runner, inputs, need_input_grad)]`` in execution order; clones for the later uses."""
+        """``[(name, runner, inputs)]`` in execution order; clones run the later uses of a shared layer."""
         if self._plan is None:
             owners = {}
             for name, (layer, _) in self._nodes.items():
                 owners.setdefault(id(layer), name)
             self._plan = [(name, layer, ins, owners[id(layer)] != name)
                           for name, (layer, ins) in self._nodes.items()]
-        out = []
-        for name, layer, ins, is_reuse in self._plan:
-            out.append((name, self._clone_for(name, layer) if is_reuse else layer, ins))
-        return out
+            self._static = None if any(p[3] for p in self._plan) else [p[:3] for p in self._plan]
+            self._needs = {flag: self._needs_grad(flag) for flag in (False, True)}
+        if self._static is not None:
+            return self._static
+        return [(name, self._clone_for(name, layer) if is_reuse else layer, ins)
+                for name, layer, ins, is_reuse in self._plan]
 
     def _clone_for(self, name, layer):
         entry = self._clones.by_node.get(name)
@@ -139,7 +141,8 @@ class GraphExecMixin:
         shapes = self._shapes
         shapes.clear()
         self._in_shapes = {k: (v.shape, v.dtype) for k, v in values.items()}
-        for name, runner, ins in self._runners():
+        runners = self._runners()
+        for name, runner, ins in runners:
             if isinstance(ins, str):
                 out = runner.forward(values[ins], train=train)
             else:
@@ -151,7 +154,7 @@ class GraphExecMixin:
                     raise ShapeError(f"{describe(self)}: node {name!r} cannot merge its inputs {got}: "
                                      f"{err}") from None
             values[name] = out
-            shapes[name] = (np.shape(out), np.asarray(out).dtype)
+            shapes[name] = (out.shape, out.dtype)
         if len(outputs) == 1:
             return values[outputs[0]]
         return {o: values[o] for o in outputs}
@@ -180,7 +183,7 @@ class GraphExecMixin:
         for o, d in dout.items():
             _accumulate(grads, owned, o, d)
         runners = self._runners()
-        needs = self._needs_grad(need_x)
+        needs = self._needs[bool(need_x)]
         for name, runner, ins in reversed(runners):
             g = grads.pop(name, None)
             if g is None:
@@ -218,6 +221,8 @@ class GraphExecMixin:
         return needs
 
     def _sum_shared_grads(self):
+        if self._static is not None:
+            return
         for name, (clone, _) in self._clones.by_node.items():
             owner = self._nodes[name][0]
             target = owner.grads

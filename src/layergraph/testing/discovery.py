@@ -7,8 +7,9 @@ import pkgutil
 from ..gradcheck.registry import all_cases
 from ..layers.base import Layer, Loss
 from ..layers.composite import Composite
+from ..layers.merge import Merge
 
-_BASES = (Layer, Loss, Composite)
+_BASES = (Layer, Loss, Composite, Merge)
 
 
 def _modules(name, recursive):
@@ -32,7 +33,7 @@ def layer_classes(module, *, recursive=True):
     -------
     list of type
         Classes whose ``__module__`` is *module* or one of its submodules, whose name has no leading underscore,
-        and that are not the protocol bases ``Layer``/``Loss``/``Composite`` themselves; in a stable order.
+        and that are not the protocol bases ``Layer``/``Loss``/``Composite``/``Merge`` themselves; in a stable order.
     """
     name = module if isinstance(module, str) else module.__name__
     found = {}
