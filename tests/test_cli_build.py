@@ -1,7 +1,6 @@
 """What `layergraph train` builds from its options: MLP, optimizer, schedules, datasets, confusion matrix."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from layergraph.cli.datasets import DATASETS, load_dataset
 from layergraph.cli.outputs import confusion_matrix, format_confusion
 from layergraph.data import write_idx
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from conftest import MNIST_DIR
 
 
 @pytest.mark.parametrize("text, widths", [("64-100-10", [64, 100, 10]), ("784,100,100,10", [784, 100, 100, 10]),
@@ -119,10 +118,10 @@ def test_mnist_full_set_is_preferred_to_the_test_split(tmp_path, monkeypatch):
     assert "30 train / 9,000 test" in data.description
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "mnist").is_dir(), reason="MNIST test files not available")
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="MNIST test files not available")
 def test_real_mnist_test_split(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    data = load_dataset("mnist", str(SHARED_DATA / "mnist"))
+    data = load_dataset("mnist", str(MNIST_DIR))
     assert (data.x_train.shape, data.x_test.shape, data.n_classes) == ((8000, 784), (2000, 784), 10)
 
 

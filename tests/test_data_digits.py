@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SHARED_DATA
 from layergraph.data import DIGITS_PATH, load_digits
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_CSV = ROOT.parent / "shared" / "data" / "digits" / "digits.csv.gz"
+SOURCE_CSV = SHARED_DATA / "digits" / "digits.csv.gz"
 
 
 def stored():

@@ -15,7 +15,7 @@ from layergraph.data import (
     load_mnist_test_split,
 )
 
-REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+from conftest import MNIST_DIR as REAL_MNIST
 NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),

@@ -129,7 +129,7 @@ def test_npz_files_that_are_not_checkpoints_are_rejected(tmp_path):
     with pytest.raises(CheckpointError, match="not a complete layergraph checkpoint"):
         load_checkpoint(tmp_path / "plain.npz")
     np.savez(tmp_path / "obj.npz", __checkpoint__=np.array([{"x": 1}], dtype=object))
-    with pytest.raises(CheckpointError, match="truncated or corrupt"):  # pickled data is refused, never run
+    with pytest.raises(CheckpointError, match="holds Python objects"):  # pickled data is refused, never run
         load_checkpoint(tmp_path / "obj.npz")
     np.save(tmp_path / "single.npy", np.zeros(3))
     with pytest.raises(CheckpointError, match="not an .npz archive"):

@@ -11,6 +11,7 @@ from .layers import (ELU, GELU, Affine, AvgPool2D, BatchNorm, Conv2D, Dropout, F
                      LayerNorm, LeakyReLU, Loss, MaxPool2D, MeanSquaredError, ReLU, Residual, Sigmoid, SigmoidWithLoss,
                      SiLU, Softmax, SoftmaxWithLoss, Softplus, Swish, Tanh)
 from .layers import Add, Average, Concat, Merge, Multiply
+from .layers import GRU, LSTM, RNN, Embedding, TimeDistributed
 from .network import Graph, Sequential
 from .train import CheckpointError, DivergenceError, Trainer, load_checkpoint, save_checkpoint
 
@@ -18,7 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = ["Layer", "Loss", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss",
            "SigmoidWithLoss", "MeanSquaredError", "Dropout", "BatchNorm", "LayerNorm", "Conv2D", "MaxPool2D", "AvgPool2D",
-           "GlobalAvgPool", "Flatten", "Residual", "ELU", "GELU", "SiLU", "Swish", "Softplus", "Sequential", "gradcheck", "GradCheckReport", "GradCheckReports", "GradCheckError", "testing",
+           "GlobalAvgPool", "Flatten", "Residual", "Embedding", "RNN", "LSTM", "GRU", "TimeDistributed", "ELU", "GELU", "SiLU", "Swish", "Softplus", "Sequential", "gradcheck", "GradCheckReport", "GradCheckReports", "GradCheckError", "testing",
            "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "layers", "optim", "bench", "train", "Trainer", "save_checkpoint", "load_checkpoint", "CheckpointError",
            "DivergenceError", "data", "load_digits", "load_mnist", "load_mnist_test_split",
            "Graph", "Merge", "Add", "Multiply", "Average", "Concat"]

@@ -17,9 +17,13 @@ from .mnist import (
     load_mnist_test_split,
     mnist_search_dirs,
 )
+from .sequences import ADDING_BASELINE_MSE, adding_problem, sequential_digits
 from .synthetic import make_circles, make_spiral, make_xor
 
 __all__ = [
+    "ADDING_BASELINE_MSE",
+    "adding_problem",
+    "sequential_digits",
     "ChecksumError",
     "DIGITS_PATH",
     "DownloadError",

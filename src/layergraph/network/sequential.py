@@ -158,6 +158,8 @@ class Sequential(Composite):
     def accuracy(self, x, t, batch_size=1000):
         """Fraction of correct predictions in [0, 1]; ``t`` as labels ``(N,)`` or one-hot rows ``(N, C)``.
 
+        Sequence outputs count every position; positions the loss layer ignores (``ignore_index``) are skipped.
+
         Evaluated in chunks of *batch_size* rows, so large sets need no extra memory.
         """
         if len(x) != len(t):
@@ -167,8 +169,12 @@ class Sequential(Composite):
         for i in range(0, len(x), batch_size):
             pred = judge.predicted_labels(self.forward(x[i:i + batch_size], train=False))
             true = judge.target_labels(t[i:i + batch_size])
-            correct += int(np.count_nonzero(pred == true.reshape(pred.shape)))
-            total += pred.size
+            hit = pred == true.reshape(pred.shape)
+            keep = getattr(judge, "valid_mask", lambda _: None)(t[i:i + batch_size])
+            if keep is not None:  # positions whose target is ignore_index (padding) are not counted
+                hit &= keep.reshape(pred.shape)
+            correct += int(np.count_nonzero(hit))
+            total += pred.size if keep is None else int(np.count_nonzero(keep))
         return correct / total if total else 0.0
 
     def summary(self, input_shape, dtype=None):

@@ -10,7 +10,7 @@
 from .architecture import build_network, describe_network
 from .batches import Batcher, epoch_order, num_batches
 from .callbacks import Callback, EarlyStopping, LRScheduler, ModelCheckpoint
-from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, CheckpointError, LoadReport, load_checkpoint, save_checkpoint
 from .history import History
 from .metrics import Accuracy, evaluate, resolve_metrics, top_k_accuracy
 from .progress import ProgressLogger
@@ -19,4 +19,4 @@ from .trainer import DivergenceError, Trainer
 __all__ = ["Trainer", "DivergenceError", "Callback", "EarlyStopping", "LRScheduler", "ModelCheckpoint",
            "ProgressLogger", "History", "Accuracy", "top_k_accuracy", "evaluate", "resolve_metrics",
            "Batcher", "epoch_order", "num_batches", "save_checkpoint", "load_checkpoint", "Checkpoint",
-           "CheckpointError", "describe_network", "build_network"]
+           "CheckpointError", "LoadReport", "describe_network", "build_network"]

@@ -194,6 +194,14 @@ class LRScheduler(Callback):
             self.schedule.load_state_dict(state["schedule"])
 
 
+def _make_directory(directory, path):
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as err:
+        raise OSError(err.errno, f"ModelCheckpoint: cannot create the directory of {path!r}: "
+                                 f"{err.strerror or err}", path) from None
+
+
 class ModelCheckpoint(Callback):
     """Save a full training checkpoint (network, optimizer, trainer state, history) at epoch ends.
 
@@ -209,6 +217,9 @@ class ModelCheckpoint(Callback):
         Save only when *monitor* improves.
     every : int, default 1
         Save every *every* epochs (ignored with ``save_best_only``).
+
+    Missing directories of *path* are created (at the start of training when the directory part has no
+    ``{...}`` field, otherwise at each save); errors name *path*, never a temporary file.
     """
 
     order = 100
@@ -221,6 +232,11 @@ class ModelCheckpoint(Callback):
         self.best = None
         self.last_saved = None
 
+    def on_train_begin(self, logs=None):
+        directory = os.path.dirname(self.path)
+        if directory and "{" not in directory:
+            _make_directory(directory, self.path)
+
     def on_epoch_end(self, epoch, logs=None):
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
@@ -232,8 +248,10 @@ class ModelCheckpoint(Callback):
         elif epoch % self.every:
             return
         path = self.path.format(**{**logs, "epoch": epoch})
-        self.last_saved = path
+        if os.path.dirname(path):
+            _make_directory(os.path.dirname(path), path)
         self.trainer.save_checkpoint(path)
+        self.last_saved = path  # only once the file is complete
 
     def state_dict(self):
         return {"best": self.best, "last_saved": self.last_saved}

@@ -1,9 +1,12 @@
 """Training history: a dict of per-epoch lists that writes CSV and JSON."""
 
 import csv
+import io
 import json
 import math
 import os
+
+from .._atomic import atomic_write
 
 
 class History(dict):
@@ -53,19 +56,22 @@ class History(dict):
         return {k: list(v) for k, v in self.items()}
 
     def to_json(self, path):
-        """Write ``{"name": [values...]}`` to *path* (non-finite values as ``null``); return the path."""
+        """Write ``{"name": [values...]}`` to *path* (non-finite values as ``null``), atomically; return the path."""
         clean = {k: [_finite_or_none(v) for v in vals] for k, vals in self.items()}
         _write_text(path, json.dumps(clean, indent=1, allow_nan=False) + "\n")
         return os.fspath(path)
 
     def to_csv(self, path):
-        """Write one header row and one row per epoch to *path* (empty cells for missing values); return it."""
+        """Write one header row and one row per epoch to *path* (empty cells for missing values), atomically;
+        return the path."""
         keys = self.keys_logged
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(keys)
-            for i in range(self.n_epochs):
-                writer.writerow(["" if self[k][i] is None else repr(self[k][i]) for k in keys])
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf)
+        writer.writerow(keys)
+        for i in range(self.n_epochs):
+            writer.writerow(["" if self[k][i] is None else repr(self[k][i]) for k in keys])
+        with atomic_write(path, "w", encoding="utf-8", newline="") as f:
+            f.write(buf.getvalue())
         return os.fspath(path)
 
     @classmethod
@@ -83,5 +89,5 @@ def _finite_or_none(v):
 
 
 def _write_text(path, text):
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path, "w", encoding="utf-8") as f:
         f.write(text)

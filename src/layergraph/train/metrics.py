@@ -29,7 +29,12 @@ class Accuracy:
     def __call__(self, y, t):
         pred = self.judge.predicted_labels(y)
         true = self.judge.target_labels(t)
-        return np.count_nonzero(pred == true.reshape(pred.shape)) / max(pred.size, 1)
+        hit = pred == true.reshape(pred.shape)
+        keep = getattr(self.judge, "valid_mask", lambda _: None)(t)
+        if keep is None:
+            return np.count_nonzero(hit) / max(pred.size, 1)
+        keep = keep.reshape(pred.shape)   # positions the loss ignores (padding) are not counted
+        return np.count_nonzero(hit & keep) / max(int(np.count_nonzero(keep)), 1)
 
 
 def top_k_accuracy(k):

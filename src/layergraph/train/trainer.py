@@ -7,6 +7,8 @@ import numpy as np
 
 from ..errors import NonFiniteError, ShapeError, describe
 from ..layers.init import as_generator, check_positive_int
+from ..optim._checks import check_positive
+from ..optim.clip import clip_grad_norm
 from .batches import Batcher, epoch_order
 from .callbacks import Callback, LRScheduler
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -78,6 +80,9 @@ class Trainer:
         Call ``net.flatten_parameters()`` first (when the network has it): the parameters keep their values but
         move into one buffer, so the optimizer updates all of them in one pass. Arrays fetched from the layers
         before this call are then stale: read them again from ``net.params``.
+    clip_norm : float > 0, optional
+        Global gradient-norm clipping before every update (:func:`layergraph.optim.clip_grad_norm`): when the
+        norm of all gradients taken together exceeds *clip_norm*, they are all scaled by ``clip_norm / norm``.
 
     Attributes
     ----------
@@ -99,7 +104,8 @@ class Trainer:
 
     def __init__(self, net, optimizer, *, batch_size=32, seed=None, metrics=("accuracy",), callbacks=(),
                  schedule=None, schedule_interval="epoch", schedule_monitor="val_loss", verbose=1,
-                 eval_batch_size=1000, shuffle=True, drop_last=False, stream=None, flatten_parameters=True):
+                 eval_batch_size=1000, shuffle=True, drop_last=False, stream=None, flatten_parameters=True,
+                 clip_norm=None):
         if getattr(net, "loss_layer", None) is None or not callable(getattr(net, "forward", None)):
             check_trainable(net)  # a Graph with several outputs has per-output ``losses`` instead
         if not callable(getattr(optimizer, "update", None)):
@@ -111,6 +117,7 @@ class Trainer:
         self.eval_batch_size = check_positive_int(eval_batch_size, "eval_batch_size", "Trainer")
         self.metrics = resolve_metrics(metrics, net)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+        self.clip_norm = None if clip_norm is None else check_positive("Trainer", "clip_norm", clip_norm)
         self._rng = as_generator(seed, "Trainer")
         self._split_seed = int(self._rng.integers(2**63))
         callbacks = list(callbacks)
@@ -246,6 +253,8 @@ class Trainer:
                     net.backward(dout)
                 finally:
                     net.requires_input_grad = saved
+                if self.clip_norm is not None:
+                    clip_grad_norm(net.grads, self.clip_norm)
                 self.optimizer.update(net.params, net.grads)
         except self._divergence as err:
             self._diverged(epoch, batch, str(err), good)

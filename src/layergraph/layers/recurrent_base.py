@@ -1,0 +1,262 @@
+"""What RNN, LSTM and GRU share: arguments, initialisation, input checks and the carried-state protocol.
+
+Carried state protocol
+----------------------
+A layer that carries state across forward calls (``stateful=True``) defines:
+
+* ``get_state()`` -> a snapshot of the carried state (arrays, a tuple of arrays, or None when nothing is carried);
+  the caller deep-copies it if it keeps it;
+* ``set_state(state)`` restores a snapshot returned by ``get_state`` (None clears it);
+* ``reset_state()`` forgets the state: the next forward starts from zeros.
+
+The carried state is not in ``params``, not in ``buffers`` and not in ``state_dict``: its shape depends on the batch
+size, and it belongs to a run, not to the model.
+"""
+
+import contextlib
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from ..errors import ShapeError, describe, shape_str
+from .base import Layer
+from .init import as_float_dtype, as_generator, check_positive_int
+
+INITS = ("uniform", "orthogonal")
+
+#: Per-step products with at most this many multiply-adds run the time loop on one BLAS thread: handing such small
+#: products to a second thread costs more than it saves (ten times more on a busy machine).
+SMALL_STEP = 1 << 22
+_CONTROLLER = []
+
+
+def step_threads(n, h, blocks):
+    """Context limiting BLAS to one thread around a time loop whose per-step product is small.
+
+    Uses ``threadpoolctl`` when it is installed (otherwise changes nothing).
+    """
+    if n * h * h * blocks > SMALL_STEP:
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _CONTROLLER.append(ThreadpoolController())
+        except Exception:  # not installed, or no BLAS found: leave threads alone
+            _CONTROLLER.append(None)
+    ctl = _CONTROLLER[0]
+    return contextlib.nullcontext() if ctl is None else ctl.limit(limits=1, user_api="blas")
+
+
+def orthogonal(gen, n, dtype):
+    """An ``(n, n)`` orthogonal matrix drawn uniformly (QR of a Gaussian matrix with the sign fix)."""
+    q, r = np.linalg.qr(gen.standard_normal((n, n)))
+    q *= np.sign(np.diag(r))
+    return q.astype(dtype)
+
+
+class _RecurrentBase(Layer):
+    """Base class of the recurrent layers; subclasses set ``blocks`` (gates per step) and implement the cell.
+
+    Subclasses implement ``_run(x_tm, state0)`` (time-major input ``(T, N, D)`` in the layer dtype; returns the
+    hidden states ``(T, N, H)`` and the final carried state) and ``_bptt(dh_tm)`` (time-major output gradient;
+    fills ``self.grads`` and returns the time-major ``dx`` or None).
+    """
+
+    blocks = 1
+    state_names = ("h",)
+
+    def __init__(self, input_size, hidden_size, return_sequences=True, stateful=False, *, init="uniform",
+                 dtype=np.float32, rng=None):
+        super().__init__()
+        owner = type(self).__name__
+        self.input_size = check_positive_int(input_size, "input_size", owner)
+        self.hidden_size = check_positive_int(hidden_size, "hidden_size", owner)
+        for arg, value in (("return_sequences", return_sequences), ("stateful", stateful)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{owner}: {arg!r} must be a bool, got {type(value).__name__}")
+        self.return_sequences = bool(return_sequences)
+        self.stateful = bool(stateful)
+        if init not in INITS:
+            raise ValueError(f"{owner}: 'init' must be one of {INITS}, got {init!r}")
+        self.init = init
+        self.dtype = as_float_dtype(dtype, owner)
+        self._gen = as_generator(rng, owner)
+        self._state = None
+        self._cache = None
+
+    # -- initialisation ---------------------------------------------------------------------------------------
+
+    def _uniform(self, shape):
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        return self._gen.uniform(-bound, bound, shape).astype(self.dtype)
+
+    def _init_weights(self, bias_keys=("b",)):
+        d, h, k = self.input_size, self.hidden_size, self.blocks
+        params = {"Wx": self._uniform((d, k * h))}
+        if self.init == "orthogonal":
+            params["Wh"] = np.concatenate([orthogonal(self._gen, h, self.dtype) for _ in range(k)], axis=1)
+        else:
+            params["Wh"] = self._uniform((h, k * h))
+        for key in bias_keys:
+            params[key] = self._uniform((k * h,))
+        self.params = params
+        self.grads = {key: np.zeros_like(v) for key, v in params.items()}
+        del self._gen  # only needed at construction; the layer draws nothing afterwards
+
+    # -- carried state ----------------------------------------------------------------------------------------
+
+    def get_state(self):
+        """The carried state: None, or a tuple of arrays ``(N, H)`` (``(h,)``, or ``(h, c)`` for LSTM)."""
+        return self._state
+
+    def set_state(self, state):
+        """Restore a snapshot from :meth:`get_state` (None forgets the state)."""
+        if state is None:
+            self._state = None
+            return
+        state = tuple(np.asarray(s) for s in state)
+        if len(state) != len(self.state_names) or any(
+                s.ndim != 2 or s.shape[1] != self.hidden_size for s in state):
+            raise ShapeError(f"{describe(self)}: argument 'state' must be {len(self.state_names)} array(s) "
+                             f"(N, {self.hidden_size}), got shapes {[shape_str(np.shape(s)) for s in state]}")
+        self._state = tuple(np.array(s, dtype=self.params["Wh"].dtype) for s in state)
+
+    def reset_state(self):
+        """Forget the carried state: the next forward starts from zero."""
+        self._state = None
+
+    def astype(self, dtype):
+        super().astype(dtype)
+        if self._state is not None:
+            self._state = tuple(s.astype(self.dtype) for s in self._state)
+        return self
+
+    # -- forward / backward -----------------------------------------------------------------------------------
+
+    def _buffer(self, name, shape, dtype):
+        """A work array reused across calls while its shape and dtype stay the same (no fresh pages each step)."""
+        store = self.__dict__.setdefault("_work", {})
+        buf = store.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = store[name] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def _check_input(self, x):
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            raise ShapeError(f"{describe(self)}: argument 'x' must be laid out as (N, T, D) with D = "
+                             f"{self.input_size}, got an array of shape {shape_str(x.shape)}")
+        if x.shape[1] == 0:
+            raise ShapeError(f"{describe(self)}: argument 'x' must have at least one time step, "
+                             f"got shape {shape_str(x.shape)}")
+        return x
+
+    def _initial_state(self, n, dtype):
+        state = self._state if self.stateful else None
+        if state is not None and state[0].shape[0] != n:
+            warnings.warn(f"{describe(self)}: batch size changed from {state[0].shape[0]} to {n}; "
+                          f"the carried state is reset to zero", RuntimeWarning, stacklevel=3)
+            state = None
+        if state is None:
+            state = tuple(np.zeros((n, self.hidden_size), dtype=dtype) for _ in self.state_names)
+        return state
+
+    def forward(self, x, train=True):
+        """Run the sequence ``x`` ``(N, T, D)``; return ``(N, T, H)`` or, without ``return_sequences``, ``(N, H)``."""
+        x = self._check_input(x)
+        dtype = self.params["Wh"].dtype
+        n, t = x.shape[:2]
+        state0 = self._initial_state(n, dtype)
+        x_tm = self._buffer("x", (t, n, self.input_size), dtype)
+        np.copyto(x_tm, x.transpose(1, 0, 2), casting="unsafe")
+        with step_threads(n, self.hidden_size, self.blocks):
+            hs, final = self._run(x_tm, state0)
+        if self.stateful:
+            self._state = tuple(np.array(s, copy=True) for s in final)
+        self._cache_shape = (n, t)
+        if self.return_sequences:
+            return np.ascontiguousarray(hs.transpose(1, 0, 2))
+        return hs[-1].copy()
+
+    def backward(self, dout):
+        """Backpropagation through the whole sequence (the carried initial state is a constant)."""
+        self._cached(self._cache)
+        n, t = self._cache_shape
+        h = self.hidden_size
+        dout = self._check_dout(dout, (n, t, h) if self.return_sequences else (n, h))
+        dtype = self.params["Wh"].dtype
+        dh_tm = self._buffer("dh", (t, n, h), dtype)
+        if self.return_sequences:
+            np.copyto(dh_tm, dout.transpose(1, 0, 2), casting="unsafe")
+        else:
+            dh_tm[:-1] = 0
+            dh_tm[-1] = dout
+        with step_threads(n, h, self.blocks):
+            dx_tm = self._bptt(dh_tm)
+        if dx_tm is None:
+            return None
+        return np.ascontiguousarray(dx_tm.transpose(1, 0, 2))
+
+    def _weight_grads(self, x_tm, h_prev, dg, bias_keys=("b",)):
+        """One GEMM each for ``dWx`` (over all steps) and ``dWh`` (over the stacked previous states)."""
+        t, n, _ = x_tm.shape
+        dg2 = dg.reshape(t * n, -1)
+        np.matmul(x_tm.reshape(t * n, -1).T, dg2, out=self.grads["Wx"])
+        np.matmul(h_prev.reshape(t * n, -1).T, dg2, out=self.grads["Wh"])
+        for key in bias_keys:
+            np.sum(dg2, axis=0, out=self.grads[key])
+        if not self.requires_input_grad:
+            return None
+        return (dg2 @ self.params["Wx"].T).reshape(t, n, self.input_size)
+
+    def extra_repr(self):
+        extra = "" if self.return_sequences else ", return_sequences=False"
+        extra += ", stateful=True" if self.stateful else ""
+        return f"{self.input_size}, {self.hidden_size}{extra}, dtype={self.dtype}"
+
+
+def check_real(value, arg, owner):
+    """Return *value* as a finite float or raise a one-line TypeError / ValueError."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{owner}: {arg!r} must be a float, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}: {arg!r} must be finite, got {value}")
+    return float(value)
+
+
+class _CarriedStateProbe(Layer):
+    """Gradient-check probe for a stateful layer: restores one carried state before every forward.
+
+    Built from a layer that already carries a (non-zero) state from a warm-up call, so the check covers the
+    gradients of a chunk that starts from a carried state, however many times the checker runs forward.
+    """
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.saved = layer.get_state()
+        self.params = layer.params
+        self.grads = layer.grads
+
+    def forward(self, x, train=True):
+        n, rows = self.saved[0].shape[0], np.shape(x)[0]
+        copies = rows // n if rows % n == 0 else 1   # copies of the batch stacked by the checker share the state
+        self.layer.set_state(tuple(np.tile(s, (copies, 1)) for s in self.saved))
+        return self.layer.forward(x, train)
+
+    def backward(self, dout):
+        self.layer.requires_input_grad = self.requires_input_grad
+        return self.layer.backward(dout)
+
+    def astype(self, dtype):
+        self.layer.astype(dtype)
+        self.saved = tuple(np.asarray(s, dtype=dtype) for s in self.saved)
+        self.params, self.grads = self.layer.params, self.layer.grads
+        return self
+
+
+def stateful_probe(layer, rng, n, t):
+    """Warm *layer* (``stateful=True``) up on a random chunk and wrap it in a :class:`_CarriedStateProbe`."""
+    layer.forward(rng.standard_normal((n, t, layer.input_size)))
+    return _CarriedStateProbe(layer)
