@@ -88,8 +88,10 @@ def export_time_distributed(ctx, layer, inputs):
     shape = ctx.node("Shape", [x], "shape")[0]
     folded = ctx.node("Concat", [ctx.constant([-1], "minus_one"), _slice(ctx, shape, 2, _INT64_MAX, "rest")],
                       "folded_shape", axis=0)[0]
+    scope = ctx.scope
     inner = _inner(layer)
-    out = ctx.export(inner, [ctx.node("Reshape", [x, folded], "fold")[0]])[0]
+    qualname = f"{scope}.layer" if scope and scope != type(layer).__name__ else None
+    out = ctx.export(inner, [ctx.node("Reshape", [x, folded], "fold")[0]], name=qualname)[0]
     out_rest = _slice(ctx, ctx.node("Shape", [out], "out_shape")[0], 1, _INT64_MAX, "out_rest")
     unfolded = ctx.node("Concat", [_slice(ctx, shape, 0, 2, "batch_time"), out_rest], "unfolded_shape", axis=0)[0]
     return ctx.node("Reshape", [out, unfolded], "unfold")
