@@ -69,7 +69,8 @@ def test_the_walk_covers_the_builtin_layers():
 def test_case_exports_and_matches_onnx_runtime(case, dtype, tmp_path):
     layer, x, _ = _build(case)
     if not isinstance(layer, case.layer_type):
-        pytest.skip(f"the case builds a gradient-check probe ({type(layer).__name__}), not a {case.layer_type.__name__}")
+        pytest.skip(f"the case builds a gradient-check probe ({type(layer).__name__}), "
+                    f"not a {case.layer_type.__name__}")
     layer.astype(dtype)
     x = cast_inputs(x, dtype)
     export_and_compare(layer, x, dtype, tmp_path / "model.onnx", input_shape=_input_shape(x))

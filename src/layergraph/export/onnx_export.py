@@ -37,8 +37,8 @@ def to_onnx(net, path, *, input_shape=None, head="logits", opset=None, dtype=Non
         One sample's shape without the batch axis (``784`` or ``(1, 28, 28)``); ``None`` entries are dynamic
         axes (e.g. ``(None, 8)`` for sequences of any length). A dict input name -> shape for a graph with several
         inputs (or a list of shapes in input order); a list of shapes for a lone merge layer, whose inputs are
-        then named ``x0``, ``x1``, ... When omitted it is taken from the first layer where that layer fixes it (an Affine's
-        ``in_features``); otherwise an error asks for it.
+        then named ``x0``, ``x1``, ... When omitted it is taken from the first layer where that layer fixes it
+        (an Affine's ``in_features``); otherwise an error asks for it.
     head : {"logits", "proba"}
         ``"proba"`` appends the probability map of the loss layer (softmax for ``SoftmaxWithLoss``, sigmoid for
         ``SigmoidWithLoss``); ``"logits"`` exports the network's own output.

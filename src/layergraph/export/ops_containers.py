@@ -81,8 +81,8 @@ register_exporter(Sequential, export_sequential)
 register_exporter(Residual, export_residual)
 
 # The graph container and the merge layers, where this version of layergraph has them.
-for _name, _function in (("Graph", export_graph), ("Add", export_add), ("Multiply", export_multiply), ("Average", export_average),
-                         ("Concat", export_concat)):
+for _name, _function in (("Graph", export_graph), ("Add", export_add), ("Multiply", export_multiply),
+                         ("Average", export_average), ("Concat", export_concat)):
     _cls = getattr(_layers, _name, None)
     if _cls is None and _name == "Graph":
         from .. import network as _network

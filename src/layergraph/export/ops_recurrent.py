@@ -89,7 +89,7 @@ def export_time_distributed(ctx, layer, inputs):
     folded = ctx.node("Concat", [ctx.constant([-1], "minus_one"), _slice(ctx, shape, 2, _INT64_MAX, "rest")],
                       "folded_shape", axis=0)[0]
     scope = ctx.scope
-    inner = _inner(layer)
+    inner = layer.layer
     qualname = f"{scope}.layer" if scope and scope != type(layer).__name__ else None
     out = ctx.export(inner, [ctx.node("Reshape", [x, folded], "fold")[0]], name=qualname)[0]
     out_rest = _slice(ctx, ctx.node("Shape", [out], "out_shape")[0], 1, _INT64_MAX, "out_rest")
@@ -97,16 +97,8 @@ def export_time_distributed(ctx, layer, inputs):
     return ctx.node("Reshape", [out, unfolded], "unfold")
 
 
-def _inner(layer):
-    for attr in ("layer", "inner", "module"):
-        part = getattr(layer, attr, None)
-        if part is not None and callable(getattr(part, "forward", None)):
-            return part
-    parts = dict(layer._parts())
-    return next(iter(parts.values()))
-
-
-for _name, _function in (("LSTM", export_lstm), ("GRU", export_gru), ("RNN", export_rnn), ("Embedding", export_embedding),
+for _name, _function in (("LSTM", export_lstm), ("GRU", export_gru), ("RNN", export_rnn),
+                         ("Embedding", export_embedding),
                          ("TimeDistributed", export_time_distributed)):
     _cls = getattr(_layers, _name, None)
     if isinstance(_cls, type):
