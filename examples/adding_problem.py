@@ -47,7 +47,7 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=10000)
     parser.add_argument("--n-test", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=50)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", default="lstm,gru,rnn")
     parser.add_argument("--out", help="write the curves to this JSON file")

@@ -3,6 +3,7 @@
 import numbers
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from ..errors import ShapeError, describe, shape_str
 from ..gradcheck.registry import register_case
@@ -13,7 +14,7 @@ from .init import as_float_dtype, as_generator, check_positive_int
 class Embedding(Layer):
     """Look up row ``x[...]`` of the table ``W`` for every integer index: ``y[..., :] = W[x[...]]``.
 
-    The gradient with respect to ``W`` accumulates over repeated indices (a sorted segment sum, no Python loop
+    The gradient with respect to ``W`` accumulates over repeated indices (a sparse one-hot product, no Python loop
     over tokens); the ``padding_idx`` row starts at zero and never receives a gradient, so it stays zero under
     any optimizer without weight decay.
 
@@ -85,13 +86,14 @@ class Embedding(Layer):
         idx = self._cached(self._idx)
         dout = self._check_dout(dout, self._shape)
         dW = self.grads["W"]
-        dW.fill(0)
         if idx.size:
-            rows = dout.reshape(idx.size, self.embedding_dim)
-            order = np.argsort(idx, kind="stable")
-            sorted_idx = idx[order]
-            starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]])
-            dW[sorted_idx[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+            rows = dout.reshape(idx.size, self.embedding_dim).astype(dW.dtype, copy=False)
+            # dW = S^T rows with S the (tokens x V) one-hot matrix: a sparse product sums repeated indices in C
+            onehot = csr_matrix((np.ones(idx.size, dtype=dW.dtype), idx, np.arange(idx.size + 1)),
+                                shape=(idx.size, self.num_embeddings))
+            np.copyto(dW, onehot.T @ rows)
+        else:
+            dW.fill(0)
         if self.padding_idx is not None:
             dW[self.padding_idx] = 0
         return None

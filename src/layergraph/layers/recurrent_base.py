@@ -177,7 +177,7 @@ class _RecurrentBase(Layer):
             self._state = tuple(np.array(s, copy=True) for s in final)
         self._cache_shape = (n, t)
         if self.return_sequences:
-            return np.ascontiguousarray(hs.transpose(1, 0, 2))
+            return hs.transpose(1, 0, 2).copy()   # never a view of the reused work arrays (N = 1, T = 1)
         return hs[-1].copy()
 
     def backward(self, dout):

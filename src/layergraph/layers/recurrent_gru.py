@@ -1,7 +1,6 @@
 """Gated recurrent unit (Cho et al. 2014), PyTorch's formulation and gate layout."""
 
 import numpy as np
-from scipy.special import expit
 
 from ..gradcheck.registry import register_case
 from .recurrent_base import _RecurrentBase, stateful_probe
@@ -52,55 +51,70 @@ class GRU(_RecurrentBase):
         t, n, _ = x_tm.shape
         h = self.hidden_size
         p = self.params
-        gx = (x_tm.reshape(t * n, -1) @ p["Wx"]).reshape(t, n, 3 * h)
+        dt = p["Wh"].dtype
+        gx = self._buffer("gates", (t, n, 3 * h), dt)
+        np.matmul(x_tm.reshape(t * n, -1), p["Wx"], out=gx.reshape(t * n, 3 * h))
         gx += p["bx"]
-        hs = np.empty((t + 1, n, h), dtype=gx.dtype)
+        hs = self._buffer("h", (t + 1, n, h), dt)
         hs[0] = state0[0]
-        hn = np.empty((t, n, h), dtype=gx.dtype)     # h_{t-1} Wh_n + bh_n, needed for d r
+        hn = self._buffer("hn", (t, n, h), dt)       # h_{t-1} Wh_n + bh_n, needed for d r
         tmp = np.empty((n, 3 * h), dtype=gx.dtype)
         wh, bh = p["Wh"], p["bh"]
-        for s in range(t):
-            a = gx[s]                                  # becomes [r, z, n] in place
-            np.matmul(hs[s], wh, out=tmp)
-            tmp += bh
-            a[:, :2 * h] += tmp[:, :2 * h]
-            expit(a[:, :2 * h], out=a[:, :2 * h])
-            hn[s] = tmp[:, 2 * h:]
-            np.multiply(a[:, :h], tmp[:, 2 * h:], out=tmp[:, :h])
-            a[:, 2 * h:] += tmp[:, :h]
-            np.tanh(a[:, 2 * h:], out=a[:, 2 * h:])
-            out = hs[s + 1]
-            np.subtract(hs[s], a[:, 2 * h:], out=out)
-            out *= a[:, h:2 * h]
-            out += a[:, 2 * h:]
+        with np.errstate(over="ignore"):   # exp overflows to inf for saturated gates: 1 / (1 + inf) = 0 exactly
+            for s in range(t):
+                a = gx[s]                                  # becomes [r, z, n] in place
+                np.matmul(hs[s], wh, out=tmp)
+                tmp += bh
+                rz = a[:, :2 * h]
+                rz += tmp[:, :2 * h]
+                np.negative(rz, out=rz)                    # sigmoid(a) = 1 / (1 + exp(-a))
+                np.exp(rz, out=rz)
+                rz += 1.0
+                np.reciprocal(rz, out=rz)
+                hn[s] = tmp[:, 2 * h:]
+                np.multiply(a[:, :h], tmp[:, 2 * h:], out=tmp[:, :h])
+                a[:, 2 * h:] += tmp[:, :h]
+                np.tanh(a[:, 2 * h:], out=a[:, 2 * h:])
+                out = hs[s + 1]
+                np.subtract(hs[s], a[:, 2 * h:], out=out)
+                out *= a[:, h:2 * h]
+                out += a[:, 2 * h:]
         self._cache = (x_tm, gx, hs, hn)
         return hs[1:], (hs[t],)
 
     def _bptt(self, dh_tm):
         x_tm, gates, hs, hn = self._cache
         t, n, h = dh_tm.shape
-        r, z, nn = (gates[:, :, k * h:(k + 1) * h] for k in range(3))
-        dn_dh = (1 - z) * (1 - nn * nn)                  # d a_n / d h_t
-        dz_dh = (hs[:-1] - nn) * z * (1 - z)             # d a_z / d h_t
-        dr_dn = hn * r * (1 - r)                         # d a_r / d a_n
-        r = np.ascontiguousarray(r)
-        z = np.ascontiguousarray(z)
-        dgx = np.empty_like(gates)
-        dgh = np.empty_like(gates)
+        dt = gates.dtype
+        dgx = self._buffer("dgx", gates.shape, dt)
+        dgh = self._buffer("dgh", gates.shape, dt)
         wh_t = np.ascontiguousarray(self.params["Wh"].T)
-        dh = np.empty((n, h), dtype=gates.dtype)
-        dh_next = np.zeros((n, h), dtype=gates.dtype)
+        dh = np.empty((n, h), dtype=dt)
+        tmp = np.empty((n, h), dtype=dt)
+        one_minus = np.empty((n, h), dtype=dt)
+        dh_next = np.zeros((n, h), dtype=dt)
         for s in range(t - 1, -1, -1):
-            dx_s, dh_s = dgx[s], dgh[s]
+            a, dx_s, dh_s = gates[s], dgx[s], dgh[s]
+            r, z, nn = a[:, :h], a[:, h:2 * h], a[:, 2 * h:]
+            dar, daz, dan = dx_s[:, :h], dx_s[:, h:2 * h], dx_s[:, 2 * h:]
             np.add(dh_tm[s], dh_next, out=dh)
-            dan = dx_s[:, 2 * h:]
-            np.multiply(dh, dn_dh[s], out=dan)
-            np.multiply(dh, dz_dh[s], out=dx_s[:, h:2 * h])
-            np.multiply(dan, dr_dn[s], out=dx_s[:, :h])
+            np.subtract(1.0, z, out=one_minus)
+            np.multiply(nn, nn, out=tmp)                # d a_n = dh (1 - z) (1 - n^2)
+            np.subtract(1.0, tmp, out=tmp)
+            tmp *= dh
+            np.multiply(tmp, one_minus, out=dan)
+            np.subtract(hs[s], nn, out=tmp)             # d a_z = dh (h_{t-1} - n) z (1 - z)
+            tmp *= dh
+            tmp *= z
+            np.multiply(tmp, one_minus, out=daz)
+            np.multiply(dan, hn[s], out=tmp)            # d a_r = d a_n (h_{t-1} Wh_n + bh_n) r (1 - r)
+            tmp *= r
+            np.subtract(1.0, r, out=one_minus)
+            np.multiply(tmp, one_minus, out=dar)
             dh_s[:, :2 * h] = dx_s[:, :2 * h]
-            np.multiply(dan, r[s], out=dh_s[:, 2 * h:])
+            np.multiply(dan, r, out=dh_s[:, 2 * h:])
             np.matmul(dh_s, wh_t, out=dh_next)
-            dh *= z[s]
+            dh *= z
             dh_next += dh
         t_n = t * n
         np.matmul(hs[:-1].reshape(t_n, h).T, dgh.reshape(t_n, 3 * h), out=self.grads["Wh"])
