@@ -81,7 +81,7 @@ def test_merge_layer_wrong_second_input_gradient_fails_on_that_input(mode):
     assert not report.ok
     assert not report.tensors["x[1]"].ok
     assert report.tensors["x[0]"].ok and report.tensors["x[2]"].ok and report.tensors["w"].ok
-    assert any(f.startswith("x[1]:") for f in report.failures())
+    assert any("tensor x[1]:" in f for f in report.failures())
 
 
 def test_merge_layer_returning_too_few_gradients_is_a_one_line_failure():
@@ -297,3 +297,8 @@ def test_carried_state_is_restored_at_the_end_on_the_working_copy():
     assert not np.array_equal(layer.h, h0)
     obj.snapshot.restore()
     assert np.array_equal(layer.h, h0)
+
+
+def test_a_nested_list_of_numbers_is_one_input():
+    report = lg.gradcheck(lg.Tanh(), [[0.1, -0.2], [0.3, 0.4]])
+    assert report.ok and list(report.tensors) == ["x"]

@@ -125,3 +125,20 @@ def test_sequential_still_rejects_a_layer_added_twice():
 def test_repr_lists_nodes():
     text = repr(small())
     assert "s <- ['a', 'b']" in text and "inputs=['x']" in text
+
+
+def test_a_single_loss_follows_the_output_and_set_outputs_guards_the_losses():
+    g = small().set_loss(lg.SoftmaxWithLoss())
+    g.add("r", lg.ReLU(), "s")                       # the output moves to the new last node, and so does the loss
+    assert g.outputs == ("r",) and list(g.losses) == ["r"] and g.loss_layer is g.losses["r"]
+    with pytest.raises(ValueError, match="one loss layer for one output"):
+        g.set_outputs("r", "a")
+    assert g.outputs == ("r",)
+    g.set_loss({"r": lg.SoftmaxWithLoss()})
+    with pytest.raises(ValueError, match=r"\['r'\], which would no longer be outputs"):
+        g.set_outputs("a")
+    g.add("late", lg.Tanh(), "r")                   # the default output moves: the loss dict is now stale
+    with pytest.raises(ValueError, match="no longer outputs"):
+        g.loss(np.ones((2, 4)), np.zeros(2, dtype=int))
+    g.loss_layer = None
+    assert g.losses == {} and g.loss_layer is None

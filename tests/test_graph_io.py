@@ -163,3 +163,23 @@ def test_batcher_uses_one_permutation_for_every_array():
         np.testing.assert_array_equal(tb["r"], xb["p"] + 100)
         seen += list(xb["p"].astype(int))
     assert seen == list(order)
+
+
+def test_show_a_sequential_checkpoint(tmp_path, capsys):
+    net = lg.Sequential(lg.Affine(5, 4), lg.ReLU(), lg.Affine(4, 3), loss=lg.SoftmaxWithLoss())
+    path = str(tmp_path / "seq.npz")
+    lg.save_checkpoint(path, net)
+    assert cli_main(["show", path]) == 0                 # the input width comes from the first Affine
+    out = capsys.readouterr().out
+    assert "input (N, 5)" in out and "(N, 3)" in out
+    assert cli_main(["show", path, "--format", "mermaid"]) == 0
+    assert "n_Affine1 --> n_ReLU1" in capsys.readouterr().out
+    assert cli_main(["show", path, "--input-shape", "a=1;b"]) == 1
+    assert "--input-shape" in capsys.readouterr().err
+
+
+def test_picture_identifiers_stay_unique_and_labels_escaped():
+    g = lg.Graph(inputs=("a b",)).add("a_b", lg.ReLU(), "a b").add('q"x', lg.Tanh())
+    dot = g.to_dot()
+    assert "n_a_b -> n_a_b_2;" in dot and 'label="q\\"x\\nTanh"' in dot
+    assert "n_a_b --> n_a_b_2" in g.to_mermaid() and "q#quot;x" in g.to_mermaid()

@@ -18,6 +18,10 @@ def register(sub):
                         "(repeatable); a class without a registered case is a failure")
     p.add_argument("--precision", choices=["float64", "native"], default="float64",
                    help="dtype of the numeric pass (default: float64)")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="worker processes for the element-wise evaluations (default: 1)")
+    p.add_argument("--save-failures", metavar="DIR", default=None,
+                   help="write each failing case to DIR/<case>.npz (replay with layergraph.gradcheck.replay)")
     p.add_argument("--verbose", "-v", action="store_true", help="print every report, not only failures")
     p.set_defaults(run=run)
 
@@ -42,16 +46,35 @@ def _selected(modules):
     return cases, missing
 
 
+def _save_failure(directory, label, train, report):
+    import os
+    import re
+
+    from ..gradcheck import GradCheckError
+
+    os.makedirs(directory, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", label) + ("" if train else "_eval")
+    try:
+        path = GradCheckError(report).save(os.path.join(directory, stem + ".npz"))
+    except ValueError as err:
+        print(f"could not save {label}: {err}")
+        return
+    print(f"saved failing case to {path}")
+
+
 def run(args):
     from ..gradcheck import gradcheck
 
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     cases, missing = _selected(args.module)
     rows, failed = [], 0
     for case in cases:
         for train in case.modes:
             layer, x, t = case.build(np.random.default_rng(args.seed))
             start = time.perf_counter()
-            report = gradcheck(layer, x, t, mode=args.mode, seed=args.seed, train=train, precision=args.precision)
+            report = gradcheck(layer, x, t, mode=args.mode, seed=args.seed, train=train, precision=args.precision,
+                               workers=args.jobs)
             elapsed = time.perf_counter() - start
             failed += not report.ok
             worst = max(report.tensors.values(), key=lambda r: r.max_rel_err, default=None)
@@ -60,6 +83,8 @@ def run(args):
                          str(report.evaluations), f"{elapsed * 1e3:.0f}"))
             if args.verbose or not report.ok:
                 print(report)
+            if not report.ok and args.save_failures:
+                _save_failure(args.save_failures, case.label, train, report)
     for cls in missing:
         failed += 1
         rows.append(("FAIL", f"{cls.__module__}.{cls.__qualname__}", "-", "-", "-", "-", "-", "no case registered"))

@@ -12,6 +12,7 @@ finite difference per perturbed element.
 
 import numpy as np
 
+from .copy_losses import copy_losses_fn
 from .inputs import SINGLE
 
 OFFSETS = (1.0, -1.0, 0.5, -0.5)
@@ -54,21 +55,30 @@ def batching_ok(obj, rng):
 
 
 def row_losses(obj, out, rows=None):
-    """``loss(out[n:n+1], t[n:n+1]) / N`` for each sample ``n`` (or for the given ``(copy_row, sample)`` pairs)."""
+    """``loss(out[r:r+1], t[s:s+1]) / N`` for each ``(copy_row r, sample s)`` pair (default: every sample)."""
     n = obj.x.shape[0]
     if rows is None:
         rows = [(i, i) for i in range(n)]
-    return np.array([float(obj.loss_layer.forward(out[r:r + 1], obj.t[s:s + 1])) / n for r, s in rows])
+    r, s = (np.array(v, dtype=np.int64) for v in zip(*rows)) if len(rows) else (np.zeros(0, np.int64),) * 2
+    fn = getattr(obj, "_row_loss_fn", None)
+    if fn is None:
+        y0 = np.asarray(out)
+        fn = copy_losses_fn(obj.loss_layer, y0[:1], np.asarray(obj.t)[:1], np.random.default_rng(5))
+        obj._row_loss_fn = fn
+    y = np.asarray(out)[r][:, None]
+    t = np.asarray(obj.t)[s][:, None]
+    return fn(y, t) / n
 
 
-def batched_phis(obj, flat, steps):
+def batched_phis(obj, flat, steps, offsets=OFFSETS):
     """Finite-difference evaluations of input elements *flat* (flat indices into ``x``), stacked.
 
     Returns
     -------
-    phi, scale : ndarray, shape (len(flat), 4)
-        ``f - f0`` and the roundoff scale at offsets ``+h, -h, +h/2, -h/2`` (``h = steps``).
-    kinked : ndarray of bool, shape (len(flat),)
+    phi, scale : ndarray, shape (len(flat), len(offsets))
+        ``f - f0`` and the roundoff scale at ``offsets * h`` (``h = steps``).
+    kinked : ndarray of int, shape (len(flat), len(offsets))
+        Entries of the kink signature (``kink_branches()``) the perturbation changed.
     """
     x = obj.x
     n = x.shape[0]
@@ -80,10 +90,11 @@ def batched_phis(obj, flat, steps):
         copy_of[i] = counts[s]
         counts[s] += 1
     ncopies = int(counts.max()) if len(flat) else 0
-    jobs = [(c, o) for c in range(ncopies) for o in range(4)]
-    phi = np.zeros((len(flat), 4))
-    scale = np.zeros((len(flat), 4))
-    kinked = np.zeros(len(flat), dtype=bool)
+    jobs = [(c, o) for c in range(ncopies) for o in range(len(offsets))]
+    phi = np.zeros((len(flat), len(offsets)))
+    scale = np.zeros((len(flat), len(offsets)))
+    kinked = np.zeros((len(flat), len(offsets)), dtype=np.int64)
+    keys = np.zeros((len(flat), len(offsets)), dtype=np.int64)
     by_copy = [np.flatnonzero(copy_of == c) for c in range(ncopies)]
     x2 = x.reshape(n, per)
     chunk = max(1, MAX_ROWS // n)
@@ -92,10 +103,10 @@ def batched_phis(obj, flat, steps):
         stack = np.repeat(x2[None], len(part), axis=0)
         for p, (c, o) in enumerate(part):
             els = by_copy[c]
-            stack[p, sample[els], within[els]] += OFFSETS[o] * steps[els]
+            stack[p, sample[els], within[els]] += offsets[o] * steps[els]
         out = obj.layers_output(stack.reshape((len(part) * n,) + x.shape[1:]))
         out = out.reshape((len(part), n) + out.shape[1:])
-        changed = _branch_changes(obj, len(part), n)
+        changed, changed_keys = _branch_changes(obj, len(part), n)
         for p, (c, o) in enumerate(part):
             els = by_copy[c]
             s = sample[els]
@@ -110,15 +121,20 @@ def batched_phis(obj, flat, steps):
                 phi[els, o] = row_losses(obj, flat_out, list(zip(s, s))) - obj.row_losses0[s]
                 scale[els, o] = obj.loss_scale
             if changed is not None:
-                kinked[els] |= changed[p, s]
-    return phi, scale, kinked
+                kinked[els, o] = changed[p, s]
+                keys[els, o] = changed_keys[p, s]
+    return phi, scale, kinked, keys
 
 
 def _branch_changes(obj, copies, n):
     if not obj.hooked:
-        return None
-    changed = np.zeros((copies, n), dtype=bool)
-    for b, b0 in zip(obj._branches(0), obj.branches0):
+        return None, None
+    changed = np.zeros((copies, n), dtype=np.int64)
+    keys = np.zeros((copies, n), dtype=np.int64)
+    for i, (b, b0) in enumerate(zip(obj._branches(0), obj.branches0)):
         b = b.reshape(copies, n, -1)
-        changed |= np.any(b != b0.reshape(1, n, -1), axis=2)
-    return changed
+        diff = b != b0.reshape(1, n, -1)
+        changed += np.count_nonzero(diff, axis=2)
+        pos = np.arange(1, diff.shape[2] + 1) + np.arange(n)[:, None] * diff.shape[2]
+        keys += np.sum(diff * pos[None], axis=2) * (i + 1)
+    return changed, keys

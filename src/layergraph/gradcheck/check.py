@@ -23,11 +23,13 @@ PRECISIONS = ("float64", "native")
 
 
 def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, seed=0, raise_on_fail=False,
-              train=True, samples=32, precision="float64", hygiene=True):
+              train=True, samples=32, precision="float64", hygiene=True, strict=True, workers=None):
     """Compare a layer's analytic gradients (input and every parameter) with numerical ones.
 
     Works on any object following the layer protocol (``forward(x, train)``, ``backward(dout)``, ``params``,
-    ``grads``), on loss layers (``forward(x, t)``) and on containers with a loss layer.
+    ``grads``), on loss layers (``forward(x, t)``), on containers with a loss layer or several losses, on layers
+    with several inputs or outputs, and on layers carrying state across calls (``get_state``/``set_state``,
+    restored before every evaluation).
 
     For a plain layer the checked scalar is ``sum(forward(x) * R)`` for a fixed standard-normal ``R`` (never
     all-ones), so backward receives ``dout = R``; for a loss layer, or a container with a loss and ``t`` given, it
@@ -39,10 +41,12 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
     ----------
     layer : Layer
         The layer, loss layer or container to check. Never modified.
-    x : array_like, shape (N, ...)
-        Input batch.
-    t : array_like, optional
-        Targets, for loss layers and containers with a loss.
+    x : array_like (N, ...), list/tuple of arrays, or dict str -> array
+        Input batch; a list for merge layers (inputs named ``"x[0]"``, ``"x[1]"``, ...), a dict for containers
+        with named inputs (named by key). Every floating input is checked.
+    t : array_like or dict, optional
+        Targets, for loss layers and containers with a loss; a dict by output name for a container with several
+        losses (``losses`` dict and optional ``loss_weights``).
     mode : {"auto", "full", "sampled", "directional"}
         ``full``: every element of every tensor. ``sampled``: *samples* elements per tensor, always including the
         largest-magnitude, largest and smallest analytic gradients. ``directional``: one derivative along a random
@@ -67,13 +71,22 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
         ``float64`` (default) runs the numeric pass on a float64 copy; ``native`` keeps the layer's own dtype
         (float32 or float64) with that dtype's default tolerances.
     hygiene : bool
-        Also check that backward is deterministic, repeatable and linear in ``dout``.
+        Also run the protocol checks: backward deterministic, repeatable, independent of earlier calls (history)
+        and linear in ``dout``; ``grads`` keys match ``params``; no unregistered array attribute the output
+        depends on; no identically zero gradient of a parameter the output depends on.
+    strict : bool
+        An unregistered parameter (a floating array attribute in neither ``params`` nor ``buffers`` that changes
+        the output) fails the check (default); with False it is only reported.
+    workers : int, optional
+        Worker processes for the element-wise evaluations of large tensors (forked; the report does not depend
+        on the number).
 
     Returns
     -------
     GradCheckReport
         ``ok``, per tensor max abs/rel error, worst index with analytic and numeric values, error estimate, kinks
-        skipped, evaluations; ``str(report)`` is a table. :class:`GradCheckReports` for ``train="both"``.
+        checked/skipped/failed, evaluations, the code paths run (``paths``); ``str(report)`` is a table.
+        :class:`GradCheckReports` for ``train="both"``.
 
     Raises
     ------
@@ -89,32 +102,42 @@ def gradcheck(layer, x, t=None, *, mode="auto", eps=None, rtol=None, atol=None, 
     True
     """
     _check_args(mode, seed, samples, precision, train)
+    opts = dict(mode=mode, eps=eps, rtol=rtol, atol=atol, seed=seed, samples=samples, precision=precision,
+                hygiene=hygiene, strict=strict, workers=_check_workers(workers))
     with single_blas_thread():
         if train == "both":
             reports = GradCheckReports()
-            first = _one(layer, x, t, mode, eps, rtol, atol, seed, True, samples, precision, hygiene)
+            first = _one_with_paths(layer, x, t, True, opts)
             reports.append(first)
             if _modes_differ(layer, x, t, precision):
-                reports.append(_one(layer, x, t, mode, eps, rtol, atol, seed, False, samples, precision, hygiene))
+                reports.append(_one_with_paths(layer, x, t, False, opts))
             result = reports
         else:
-            result = _one(layer, x, t, mode, eps, rtol, atol, seed, bool(train), samples, precision, hygiene)
+            result = _one_with_paths(layer, x, t, bool(train), opts)
+    result.case = (layer, x, t, {k: v for k, v in opts.items() if k != "workers"} | {"train": train},
+                   getattr(result if train != "both" else result[0], "dout", None))
     if raise_on_fail and not result.ok:
         raise GradCheckError(result)
     return result
+
+
+_CONTROLLER = []
 
 
 def single_blas_thread():
     """Limit BLAS to one thread while checking, when ``threadpoolctl`` is installed (else change nothing).
 
     A check runs thousands of forward passes on small batches, where a second BLAS thread costs more in
-    hand-offs than it gains: the full check of a 784-100-100-10 net runs about 3x faster on one thread.
+    hand-offs than it gains: the full check of a 784-100-100-10 net runs about 3x faster on one thread. The
+    thread-pool controller is built once (finding the BLAS libraries costs milliseconds).
     """
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
         return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _check_args(mode, seed, samples, precision, train):
@@ -190,7 +213,44 @@ def _reproduce(layer, mode, eps, rtol, atol, seed, train, samples, precision, ha
     return f"layergraph.gradcheck(layer, x{target}, {', '.join(args)})  # layer: {type(layer).__name__}"
 
 
-def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hygiene):
+def describe_error(err, phase, layer):
+    """One line saying what the layer did wrong (a write into a read-only argument is named as such)."""
+    text = str(err).splitlines()[0] if str(err) else ""
+    if isinstance(err, ValueError) and "read-only" in text:
+        if phase == "backward":
+            return (f"{layer}: backward wrote into its dout argument (arguments are read-only during the check: "
+                    f"copy before modifying; {type(err).__name__}: {text})")
+        return (f"{layer}: forward wrote into its input argument x (arguments are read-only during the check: "
+                f"copy before modifying; {type(err).__name__}: {text})")
+    return f"{type(err).__name__}: {text}"
+
+
+def _check_workers(workers):
+    if workers is None:
+        return 1
+    if not isinstance(workers, numbers.Integral) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"gradcheck: 'workers' must be a positive int or None, got {workers!r}")
+    return int(workers)
+
+
+def _one_with_paths(layer, x, t, train, opts):
+    """The float64 check, plus the layer's own float32 path (forward and backward in float32, checked against
+    finite differences of the float32 layer with float32 tolerances) when the layer is float32."""
+    report = _one(layer, x, t, train, opts)
+    if opts["precision"] == "float64":
+        try:
+            native = _numeric_dtype(layer, x, "native")
+        except ValueError:
+            native = None
+        if native == np.dtype(np.float32):
+            report.float32 = _one(layer, x, t, train, dict(opts, precision="native"))
+            report.paths.append("float32")
+    return report
+
+
+def _one(layer, x, t, train, opts):
+    mode, eps, rtol, atol, seed = opts["mode"], opts["eps"], opts["rtol"], opts["atol"], opts["seed"]
+    samples, precision, hygiene, strict = opts["samples"], opts["precision"], opts["hygiene"], opts["strict"]
     dtype = _numeric_dtype(layer, x, precision)
     tol = resolve(dtype, eps, rtol, atol)
     report = GradCheckReport(getattr(layer, "name", type(layer).__name__), mode, train, str(dtype), tol, seed)
@@ -202,9 +262,11 @@ def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hy
         inputs = Inputs(x, dtype)
         rng = np.random.default_rng(seed)
         obj = Objective(work, inputs, frozen_targets(t), train, rng)
+        obj.workers = opts["workers"]
+        report.dout = obj.dout
         reference = obj.analytic()
         if hygiene:
-            report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2])))
+            report.hygiene.extend(run_hygiene(obj, reference, np.random.default_rng([seed, 2]), strict))
         checker = TensorChecker(obj, tol, mode, samples, rng, np.random.default_rng([seed, 1]))
         dx, grads = reference
         tensors = {name: (inputs.arrays[name], dx[name]) for name in inputs.checked}
@@ -213,7 +275,7 @@ def _one(layer, x, t, mode, eps, rtol, atol, seed, train, samples, precision, hy
         for name, (value, analytic) in tensors.items():
             report.tensors[name] = checker.check(name, value, analytic)
     except Exception as err:  # a failure of the checked layer is a failed check, not an escaped error
-        report.error = f"{type(err).__name__}: {err}"
+        report.error = describe_error(err, None if obj is None else obj.phase, report.layer)
     finally:
         if obj is not None:
             report.evaluations = obj.evaluations

@@ -6,6 +6,8 @@ views), so a layer that writes into them raises, and the check reports the excep
 
 import numpy as np
 
+from .history import check_history
+from .hygiene_params import grads_match_params, unregistered_parameters, zero_gradients
 from .report import HygieneResult
 
 
@@ -29,7 +31,7 @@ def _scale(*results):
     return max((float(np.max(np.abs(v), initial=0.0)) for r in results for v in _arrays(r).values()), default=0.0)
 
 
-def run_hygiene(obj, reference, rng):
+def run_hygiene(obj, reference, rng, strict=True):
     """Run the hygiene checks on *obj* (an :class:`~.objective.Objective`); *reference* is its analytic result.
 
     Returns
@@ -52,7 +54,11 @@ def run_hygiene(obj, reference, rng):
                                  f"calling backward twice after one forward differs by {diff:.3g} in {where or bad}"
                                  if bad or diff > limit else ""))
 
+    results.append(check_history(obj, reference, rng, limit, _max_diff))
     results.append(_linearity(obj, rng, u))
+    results.append(grads_match_params(obj, reference[1]))
+    results.append(zero_gradients(obj, reference[1], rng))
+    results.append(unregistered_parameters(obj, rng, strict))
     return results
 
 

@@ -23,7 +23,9 @@ class Inputs:
 
     Parameters
     ----------
-    x : array_like, list/tuple of array_like, or dict str -> array_like
+    x : array_like, list/tuple of ndarrays, or dict str -> array_like
+        A list or tuple counts as several inputs when every item is an ndarray; a nested list of numbers is one
+        array.
     dtype : numpy.dtype
         Dtype of the working copies (floating inputs only; integer inputs such as token ids are kept as they are
         and not checked).
@@ -35,7 +37,7 @@ class Inputs:
             for key, _ in items:
                 if not isinstance(key, str):
                     raise TypeError(f"gradcheck: input dict keys must be str, got {type(key).__name__} {key!r}")
-        elif isinstance(x, (list, tuple)):
+        elif isinstance(x, (list, tuple)) and len(x) and all(isinstance(v, np.ndarray) for v in x):
             self.kind, items = "list", [(f"x[{i}]", v) for i, v in enumerate(x)]
             self.sequence = type(x)
         else:

@@ -57,6 +57,13 @@ def _is_plain_sequential(layer):
     return isinstance(layer, Sequential) and type(layer).forward is Sequential.forward
 
 
+def _differs(a, b):
+    if isinstance(a, dict):
+        return a.keys() != b.keys() or any(_differs(a[k], b[k]) for k in a)
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape != b.shape or not np.array_equal(a, b, equal_nan=True)
+
+
 class Objective:
     """Evaluate the checked scalar on a working copy of a layer.
 
@@ -107,6 +114,11 @@ class Objective:
         self.evaluations = 0
         self.R = None
         y0 = self._run_all()
+        if _differs(self._run_all(), y0):
+            raise RuntimeError(f"{getattr(work, 'name', type(work).__name__)}: forward gives different outputs "
+                               f"from the same inputs and state: the layer's random draws are not reproducible "
+                               f"from its Generator: pass rng=... and draw only from it (not from np.random or "
+                               f"a generator hidden in a helper object)")
         if self.kind == "layer":
             self.R = {k: rng.standard_normal(np.shape(v)).astype(v.dtype if v.dtype.kind == "f" else self.dtype)
                       for k, v in y0.items()}
@@ -119,6 +131,22 @@ class Objective:
         if self.kind != "layer":
             self.loss_scale = abs(float(y0)) + 1.0
         self._prefix = None
+
+    phase = "forward"
+    change_key = 0
+    """Positions of the kink-signature entries the last :meth:`phi` changed, summed (tells two entries apart)."""
+
+    def _fwd(self, layer, *args, **kwargs):
+        self.phase = "forward"
+        return layer.forward(*args, **kwargs)
+
+    def _bwd(self, dout):
+        self.phase = "backward"
+        return self.work.backward(dout)
+
+    def _bwd_loss(self, dout):
+        self.phase = "backward"
+        return self.loss_layer.backward(dout)
 
     @property
     def dout(self):
@@ -148,7 +176,7 @@ class Objective:
     def _finish(self, out):
         """Turn the layers' output into what phi is computed from (a dict of arrays, or the loss as 0-d)."""
         if self.kind == "net-loss":
-            return np.asarray(self.loss_layer.forward(out, self.t), dtype=np.float64)
+            return np.asarray(self._fwd(self.loss_layer, out, self.t), dtype=np.float64)
         if self.kind == "net-losses":
             return self._loss_total(out)
         outs = as_outputs(out)  # copies: an output may be a view of x, which the next perturbation changes
@@ -164,14 +192,14 @@ class Objective:
         self.evaluations += 1
         feed = self.inputs.feed()
         if self.kind == "loss":
-            return np.asarray(self.work.forward(feed, self.t), dtype=np.float64)
-        return self._finish(self.work.forward(feed, train=self.train))
+            return np.asarray(self._fwd(self.work, feed, self.t), dtype=np.float64)
+        return self._finish(self._fwd(self.work, feed, train=self.train))
 
     def layers_output(self, x=None):
         """The layers' output (before any loss) for the inputs (or the single input replaced by *x*)."""
         self.snapshot.restore()
         self.evaluations += 1
-        out = self.work.forward(self.inputs.feed(x), train=self.train)
+        out = self._fwd(self.work, self.inputs.feed(x), train=self.train)
         return as_outputs(out) if isinstance(out, dict) else np.array(out, copy=True)
 
     def _setup_prefix(self):
@@ -183,7 +211,7 @@ class Objective:
         for layer in layers:
             snaps.append(Snapshot(self.work))
             inputs.append(read_only(np.array(h, copy=True)))
-            h = layer.forward(inputs[-1], train=self.train)
+            h = self._fwd(layer, inputs[-1], train=self.train)
         self._prefix = (layers, inputs, snaps)
 
     def owner_index(self, name):
@@ -209,7 +237,7 @@ class Objective:
         self.evaluations += 1
         h = inputs[start]
         for layer in layers[start:]:
-            h = layer.forward(h, train=self.train)
+            h = self._fwd(layer, h, train=self.train)
         return self._finish(h)
 
     def _branches(self, start):
@@ -221,7 +249,7 @@ class Objective:
         """Evaluate from layer *start* on; return ``(phi, scale, kinked)``.
 
         ``phi = f - f0``; ``scale`` is the magnitude of the output terms that changed (for the roundoff
-        estimate); ``kinked`` is True when a layer's ``kink_branches()`` differs from the baseline.
+        estimate); ``kinked`` counts the entries of the layers' ``kink_branches()`` that differ from the baseline.
         """
         y = self._run_from(start)
         if self.kind == "layer":
@@ -234,10 +262,17 @@ class Objective:
         else:
             value = float(y) - float(self.y0)
             scale = self.loss_scale
-        kinked = False
+        kinked = 0
+        self.change_key = 0
         if self.hooked:
             base = self.branches0[len(self.branches0) - sum(1 for top, _ in self.hooked if top >= start):]
-            kinked = any(b.shape != b0.shape or np.any(b != b0) for b, b0 in zip(self._branches(start), base))
+            for i, (b, b0) in enumerate(zip(self._branches(start), base)):
+                if b.shape != b0.shape:
+                    kinked += max(b.size, b0.size, 1)
+                    continue
+                where = np.flatnonzero(b != b0)
+                kinked += len(where)
+                self.change_key += int(np.sum(where + 1)) * (i + 1)
         return value, scale, kinked
 
     def loss_douts(self, out):
@@ -252,8 +287,11 @@ class Objective:
                 douts[name] = np.zeros_like(value)
         return douts if isinstance(out, dict) else douts[next(iter(self.losses))]
 
-    def analytic(self, dout=None):
+    def analytic(self, dout=None, before=None):
         """Restore, forward and backward with the objective's upstream gradient (or *dout* for a plain layer).
+
+        With *before* (a feed of other inputs), forward first runs on it, then everything proceeds as usual: the
+        state is restored, so only caches the layer forgot to overwrite can carry over.
 
         Returns
         -------
@@ -261,25 +299,32 @@ class Objective:
         grads : dict name -> ndarray (copies)
         """
         work = self.work
+        if before is not None:
+            self.snapshot.restore()
+            self.evaluations += 1
+            if self.kind == "loss":
+                self._fwd(work, before, self.t)
+            else:
+                self._fwd(work, before, train=self.train)
         if self.kind == "net-losses":
             self.snapshot.restore()
             self.evaluations += 1
-            out = work.forward(self.inputs.feed(), train=self.train)
+            out = self._fwd(work, self.inputs.feed(), train=self.train)
             self._loss_total(out)
             self.last_output = out
             douts = self.loss_douts(out)
             if dout is not None:
                 douts = {k: v * dout for k, v in douts.items()} if isinstance(douts, dict) else douts * dout
-            dx = work.backward(douts)
+            dx = self._bwd(douts)
         else:
             self._run_all()
             if self.kind == "loss":
-                dx = work.backward(1.0 if dout is None else dout)
+                dx = self._bwd(1.0 if dout is None else dout)
             elif self.kind == "net-loss":
-                dx = work.backward(self.loss_layer.backward(1.0 if dout is None else dout))
+                dx = self._bwd(self._bwd_loss(1.0 if dout is None else dout))
             else:
                 d = self.dout if dout is None else dout
-                dx = work.backward({k: read_only(v) for k, v in d.items()} if isinstance(d, dict) else read_only(d))
+                dx = self._bwd({k: read_only(v) for k, v in d.items()} if isinstance(d, dict) else read_only(d))
         grads = {k: np.array(v, copy=True) for k, v in work.grads.items()}
         return self.inputs.gradients(dx), grads
 
@@ -290,9 +335,9 @@ class Objective:
         """
         work = self.work
         if self.kind == "loss":
-            dx = work.backward(dout)
+            dx = self._bwd(dout)
         else:
-            dx = work.backward({k: read_only(np.asarray(v)) for k, v in dout.items()} if isinstance(dout, dict)
+            dx = self._bwd({k: read_only(np.asarray(v)) for k, v in dout.items()} if isinstance(dout, dict)
                                else read_only(np.asarray(dout)))
         grads = {k: np.array(v, dtype=np.float64, copy=True) for k, v in work.grads.items()}
         dx = {k: None if v is None else v.astype(np.float64) for k, v in self.inputs.gradients(dx).items()}

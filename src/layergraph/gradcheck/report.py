@@ -44,7 +44,13 @@ class TensorReport:
     checked : int
         Elements compared (kinks excluded).
     kinks : int
-        Elements skipped because they sit at a kink (``skipped: kink``).
+        Elements at a kink (``kinks_checked + kinks_skipped + kinks_failed``); they are not in ``checked``.
+    kinks_checked, kinks_skipped, kinks_failed : int
+        Kinked elements whose analytic value lies in the one-sided interval; skipped because one perturbation
+        changed several kink-signature entries; outside the interval.
+    ties_checked : int
+        Tie sets (equal-valued kinked elements) whose joint move was checked as a directional derivative.
+    kink_failures : list of KinkFailure
     evaluations : int
         Forward evaluations spent on this tensor.
     max_abs_err, max_rel_err : float
@@ -65,6 +71,11 @@ class TensorReport:
     strategy: str = ""
     checked: int = 0
     kinks: int = 0
+    kinks_checked: int = 0
+    kinks_skipped: int = 0
+    kinks_failed: int = 0
+    ties_checked: int = 0
+    kink_failures: list = field(default_factory=list)
     evaluations: int = 0
     max_abs_err: float = 0.0
     max_rel_err: float = 0.0
@@ -132,6 +143,12 @@ class GradCheckReport:
     evaluations : int
     reproduce : str
         One line of Python that reruns this check.
+    paths : list of str
+        The code paths exercised: ``["float64"]`` (a float64 copy), ``["float32"]`` (``precision="native"`` on a
+        float32 layer), or ``["float64", "float32"]`` (a float32 layer under the default precision: its own
+        float32 forward and backward are also checked, see :attr:`float32`).
+    float32 : GradCheckReport or None
+        The check of the layer's own float32 path, when it ran as a second path.
     """
 
     layer: str
@@ -145,6 +162,12 @@ class GradCheckReport:
     error: str = ""
     evaluations: int = 0
     reproduce: str = ""
+    paths: list = field(default_factory=list)
+    float32: object = None
+
+    def __post_init__(self):
+        if not self.paths:
+            self.paths = [str(self.dtype)]
 
     rtol = property(lambda self: self.tolerance.rtol, doc="Relative tolerance used.")
     atol = property(lambda self: self.tolerance.atol, doc="Absolute tolerance used.")
@@ -154,33 +177,42 @@ class GradCheckReport:
     def ok(self):
         """True when the layer raised nothing, every hygiene check passed and every tensor is within tolerance."""
         return (not self.error and all(h.ok for h in self.hygiene)
-                and bool(self.tensors) and all(t.ok for t in self.tensors.values()))
+                and bool(self.tensors) and all(t.ok for t in self.tensors.values())
+                and (self.float32 is None or self.float32.ok))
 
     @property
     def kinks(self):
-        """Total number of elements skipped as kinks."""
+        """Total number of elements at kinks (checked one-sided, skipped or failed)."""
         return sum(t.kinks for t in self.tensors.values())
+
+    def kink_counts(self):
+        """``(checked, skipped, failed)`` kinked elements over all tensors."""
+        ts = self.tensors.values()
+        return (sum(t.kinks_checked for t in ts), sum(t.kinks_skipped for t in ts), sum(t.kinks_failed for t in ts))
 
     def __bool__(self):
         return self.ok
 
     def failures(self):
         """Short descriptions of everything that failed."""
-        out = [f"error raised by the layer: {self.error}"] if self.error else []
-        out += [f"{h.name}: {h.detail}" for h in self.hygiene if not h.ok]
+        out = [f"{self.layer}: error raised by the layer: {self.error}"] if self.error else []
+        out += [f"{self.layer}: check {h.name!r} failed: {h.detail}" for h in self.hygiene if not h.ok]
         for t in self.tensors.values():
             if not t.ok:
-                what = t.problem or (f"worst {t.worst_index}: analytic {t.analytic:.6g} vs numeric {t.numeric:.6g}"
-                                     f" (allowed error {t.allowed:.3g})")
+                what = t.problem or (f"check 'finite differences' failed at element {t.worst_index}: analytic "
+                                     f"{t.analytic:.6g} vs numeric {t.numeric:.6g} (allowed error {t.allowed:.3g})")
                 if t.directional is not None and not t.directional.ok:
                     d = t.directional
                     what += f"; along a random direction analytic {d.analytic:.6g} vs numeric {d.numeric:.6g}"
-                out.append(f"{t.name}: {what}")
+                out.append(f"{self.layer}: tensor {t.name}: {what}")
+        if self.float32 is not None:
+            out += [f"float32 path: {f}" for f in self.float32.failures()]
         return out
 
     def __str__(self):
         tol = self.tolerance
         head = (f"gradcheck {self.layer} (mode={self.mode}, train={self.train}, numeric dtype={self.dtype}, "
+                f"paths={'+'.join(self.paths)}, "
                 f"rtol={tol.rtol:g}, atol={tol.atol:g}, eps={tol.eps:g}, seed={self.seed}, "
                 f"evaluations={self.evaluations}): {'PASS' if self.ok else 'FAIL'}")
         lines = [head]
@@ -202,7 +234,12 @@ class GradCheckReport:
             lines.append(f"  hygiene: {len(self.hygiene) - len(bad)}/{len(self.hygiene)} passed"
                          + "".join(f"\n    FAIL {h.name}: {h.detail}" for h in bad))
         if self.kinks:
-            lines.append(f"  skipped: kink ({self.kinks} elements at non-differentiable points)")
+            c, sk, f = self.kink_counts()
+            lines.append(f"  kinks: {self.kinks} elements at non-differentiable points: {c} checked one-sided, "
+                         f"{sk} skipped (several kinks), {f} failed")
+        if self.float32 is not None:
+            lines.append("  float32 path (the layer's own float32 forward and backward):")
+            lines += ["  " + line for line in str(self.float32).splitlines()]
         if not self.ok and self.reproduce:
             lines.append(f"  reproduce: {self.reproduce}")
         return "\n".join(lines)
@@ -247,3 +284,21 @@ class GradCheckError(AssertionError):
         self.report = report
         self.reproduce = report.reproduce
         super().__init__(f"{str(report)}\nreproduce with: {self.reproduce}")
+
+    def save(self, path):
+        """Write the failing case (architecture and state of the layer, inputs, targets, ``dout``, seed, mode and
+        every option) to *path*, an ``.npz`` without pickled objects; rerun it with
+        ``layergraph.gradcheck.replay(path, custom_objects=...)``. Returns the path.
+
+        Raises
+        ------
+        ValueError
+            When the report carries no case (built by hand) or the layer's architecture cannot be described.
+        """
+        from .replay import save_case
+
+        case = getattr(self.report, "case", None)
+        if case is None:
+            raise ValueError("GradCheckError.save: the report carries no case to save (it was not produced by "
+                             "layergraph.gradcheck)")
+        return save_case(path, case)

@@ -54,6 +54,31 @@ def walk_generators_and_buffers(layer):
         stack.extend(reversed(_children(obj)))
 
 
+def walk_named_layers(layer):
+    """Yield ``(path, obj)`` for *layer* (path ``""``) and every layer-like object reachable from it.
+
+    ``path`` joins attribute names, dict keys and list positions with dots (``"_layers.fc1"``). Each object is
+    visited once.
+    """
+    seen = set()
+    stack = [("", layer)]
+    while stack:
+        path, obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (np.ndarray, np.random.Generator, str, bytes)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            items = [(str(k), v) for k, v in obj.items()]
+        elif isinstance(obj, (list, tuple)):
+            items = [(str(i), v) for i, v in enumerate(obj)]
+        elif hasattr(obj, "__dict__") and hasattr(obj, "forward"):
+            yield path, obj
+            items = [(k, v) for k, v in vars(obj).items() if k not in ("params", "grads", "buffers")]
+        else:
+            continue
+        stack.extend((f"{path}.{k}" if path else k, v) for k, v in reversed(items))
+
+
 class Snapshot:
     """Record every ``np.random.Generator`` state and buffer reachable from *layer*; :meth:`restore` puts them back.
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from .batched import batching_ok
 from .numeric import directional_estimate, element_estimates
+from .kinks import KinkFailure, judge_kinks, tie_sets
 from .report import DirectionalResult, TensorReport
 from .tolerances import unit_roundoff
 
@@ -12,7 +13,10 @@ FULL_LIMIT = 256
 DIRECTION_SHRINK = 32.0
 """Factor by which the step of a directional derivative shrinks when the first attempt crosses a kink."""
 KINK_FRACTION = 0.5
-"""A tensor fails when more than this fraction of its (at least 4) checked elements sit at kinks."""
+"""A tensor fails when more than this fraction of its (at least 4) checked elements sit at several kinks at once
+(skipped elements)."""
+MAX_TIE_SETS = 16
+"""Tie sets checked jointly per tensor (each costs one directional derivative)."""
 
 
 def sample_indices(analytic, k, rng):
@@ -91,17 +95,46 @@ class TensorChecker:
         return True
 
     def _elements(self, rep, name, value, g, flat):
+        gflat = g.reshape(-1)
         est = element_estimates(self.obj, name, value, flat, self.tol, self.u,
-                                name == "x" and self.batched(len(flat)))
-        a = g.reshape(-1)[flat]
+                                name == "x" and self.batched(len(flat)), gflat)
+        a = gflat[flat]
         n = est.numeric
         allowed = self.tol.allowed(a, n, est.estimate)
-        kink = est.hooked_kink | (est.kappa > self.tol.kink_threshold(a, n, est.roundoff))
-        rep.kinks += int(np.count_nonzero(kink))
+        kink = ~est.quick & (est.hooked_kink | (est.kappa > self.tol.kink_threshold(a, n, est.roundoff)))
         keep = ~kink
         rep.add_elements(flat[keep], a[keep], n[keep], est.estimate[keep], allowed[keep], self.tol.floor)
-        if len(flat) >= 4 and rep.kinks > KINK_FRACTION * len(flat):
-            rep.fail(f"{rep.kinks} of {len(flat)} checked elements sit at kinks (non-smooth almost everywhere)")
+        rows = np.flatnonzero(kink)
+        if len(rows):
+            self._kinks(rep, name, value, g, flat, a, est, rows)
+        if len(flat) >= 4 and rep.kinks_skipped > KINK_FRACTION * len(flat):
+            rep.fail(f"{rep.kinks_skipped} of {len(flat)} checked elements sit at several kinks at once "
+                     f"(non-smooth almost everywhere)")
+
+    def _kinks(self, rep, name, value, g, flat, a, est, rows):
+        checked, skipped, failed, allowed, left, right = judge_kinks(self.tol, a, est, rows)
+        rep.kinks += len(rows)
+        rep.kinks_checked += int(np.count_nonzero(checked))
+        rep.kinks_skipped += int(np.count_nonzero(skipped))
+        rep.kinks_failed += int(np.count_nonzero(failed))
+        for r in np.flatnonzero(failed)[:1]:
+            index = tuple(int(i) for i in np.unravel_index(int(flat[rows[r]]), value.shape))
+            rep.kink_failures.append(KinkFailure(index, float(np.mean(left[r])), float(np.mean(right[r])),
+                                                 float(a[rows[r]]), float(allowed[r])))
+        for group in tie_sets(value, flat[rows])[:MAX_TIE_SETS]:
+            mask = np.zeros(value.size)
+            mask[group] = 1.0
+            mask = mask.reshape(value.shape)
+            res = self._directional(name, value, g, np.ones(value.shape), mask)
+            if res.kinked:
+                continue
+            rep.ties_checked += 1
+            if not res.ok:
+                index = tuple(tuple(int(i) for i in np.unravel_index(int(e), value.shape)) for e in group)
+                rep.kink_failures.append(KinkFailure(index, float("nan"), res.numeric, res.analytic, res.allowed,
+                                                     "tie"))
+        if rep.kink_failures:
+            rep.fail("; ".join(f.describe() for f in rep.kink_failures[:2]))
 
     def _judge_direction(self, g, v, est):
         a = float(np.sum(g * v))

@@ -15,8 +15,18 @@ def _shape_text(shape):
     return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
-def _node_id(name):
-    return "n_" + re.sub(r"[^0-9A-Za-z_]", "_", name)
+def _node_ids(inputs, records):
+    """Name -> identifier usable in DOT and Mermaid (letters, digits, ``_``), unique even when names are not."""
+    ids, used = {}, set()
+    for name in [n for n, _ in inputs] + [r[0] for r in records]:
+        base = "n_" + re.sub(r"[^0-9A-Za-z_]", "_", name)
+        ident, i = base, 1
+        while ident in used:
+            i += 1
+            ident = f"{base}_{i}"
+        ids[name] = ident
+        used.add(ident)
+    return ids
 
 
 def to_dot(records, inputs, outputs, title="network"):
@@ -29,14 +39,15 @@ def to_dot(records, inputs, outputs, title="network"):
         Input names and sample shapes (``None`` when unknown).
     outputs : list of str
     """
+    _node_id = _node_ids(inputs, records).__getitem__
     lines = [f'digraph "{_escape(title)}" {{', "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
     for name, shape in inputs:
-        label = name + (f"\\n{_shape_text(shape)}" if shape is not None else "")
-        lines.append(f'  {_node_id(name)} [shape=ellipse, label="{_escape(label)}"];')
+        label = _dot_label(name, _shape_text(shape))
+        lines.append(f'  {_node_id(name)} [shape=ellipse, label="{label}"];')
     for name, kind, _, shape in records:
-        label = f"{name}\\n{kind}" + (f"\\n{_shape_text(shape)}" if shape is not None else "")
+        label = _dot_label(name, kind, _shape_text(shape))
         extra = ", peripheries=2" if name in outputs else ""
-        lines.append(f'  {_node_id(name)} [shape=box, label="{_escape(label)}"{extra}];')
+        lines.append(f'  {_node_id(name)} [shape=box, label="{label}"{extra}];')
     for name, _, srcs, _ in records:
         for src in srcs:
             lines.append(f"  {_node_id(src)} -> {_node_id(name)};")
@@ -46,6 +57,7 @@ def to_dot(records, inputs, outputs, title="network"):
 
 def to_mermaid(records, inputs, outputs):
     """Mermaid flowchart text (``flowchart TD``) with the same nodes and edges as :func:`to_dot`."""
+    _node_id = _node_ids(inputs, records).__getitem__
     lines = ["flowchart TD"]
     for name, shape in inputs:
         label = name + (f"<br/>{_shape_text(shape)}" if shape is not None else "")
@@ -62,8 +74,13 @@ def to_mermaid(records, inputs, outputs):
     return "\n".join(lines) + "\n"
 
 
+def _dot_label(*parts):
+    """Non-empty *parts* escaped for a DOT string and joined by DOT line breaks."""
+    return "\\n".join(_escape(p) for p in parts if p)
+
+
 def _escape(text):
-    return text.replace('"', '\\"')
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _quote(text):

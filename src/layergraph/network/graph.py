@@ -67,8 +67,8 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
         self._nodes = {}
         self._outputs = None
         self._last = ()
-        self.loss_layer = None
-        self.losses = {}
+        self._loss_single = None       # one loss for the single output, whichever node that is
+        self._loss_dict = {}           # output name -> loss
         self.loss_weights = {}
         self._init_exec()
 
@@ -119,6 +119,13 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
                 raise ValueError(f"{describe(self)}.set_outputs: {name!r} is not a node; nodes: {list(self._nodes)}")
         if len(set(names)) != len(names):
             raise ValueError(f"{describe(self)}.set_outputs: duplicate output in {list(names)}")
+        if self._loss_single is not None and len(names) != 1:
+            raise ValueError(f"{describe(self)}.set_outputs: the graph has one loss layer for one output; call "
+                             f"set_loss with a dict output name -> loss for outputs {list(names)}")
+        stale = [k for k in [*self._loss_dict, *self.loss_weights] if k not in names]
+        if stale:
+            raise ValueError(f"{describe(self)}.set_outputs: the losses name {stale}, which would no longer be "
+                             f"outputs; call set_loss again")
         self._outputs = tuple(names)
         return self
 

@@ -14,6 +14,29 @@ from .packing import flatten_parameters
 class GraphTrainMixin:
     """set_loss / loss / loss_and_gradient / gradient / predict / accuracy / state of a graph."""
 
+    @property
+    def losses(self):
+        """Dict output name -> loss layer (empty without a loss)."""
+        if self._loss_single is not None:
+            return {self.outputs[0]: self._loss_single} if self.outputs else {}
+        return dict(self._loss_dict)
+
+    @property
+    def loss_layer(self):
+        """The loss layer of a single-output graph (None without one, or when the graph has several outputs)."""
+        if self._loss_single is not None:
+            return self._loss_single
+        if len(self._loss_dict) == 1 and tuple(self._loss_dict) == self.outputs:
+            return next(iter(self._loss_dict.values()))
+        return None
+
+    @loss_layer.setter
+    def loss_layer(self, loss):
+        if loss is None:
+            self._loss_single, self._loss_dict, self.loss_weights = None, {}, {}
+        else:
+            self.set_loss(loss)
+
     def set_loss(self, loss, weights=None):
         """Set the loss: one loss layer for a single output, or a dict output name -> loss layer.
 
@@ -28,15 +51,16 @@ class GraphTrainMixin:
         self
         """
         outputs = self.outputs
-        if isinstance(loss, dict):
-            losses = dict(loss)
-        else:
-            if len(outputs) != 1:
+        single = not isinstance(loss, dict)
+        if single:
+            if len(outputs) > 1:
                 raise ValueError(f"{describe(self)}.set_loss: the graph has outputs {list(outputs)}; give a dict "
                                  f"output name -> loss")
-            losses = {outputs[0]: loss}
+            losses = {"output": loss}
+        else:
+            losses = dict(loss)
         weights = dict(weights or {})
-        for arg, keys in (("loss", losses), ("weights", weights)):
+        for arg, keys in (("loss", {} if single else losses), ("weights", weights)):
             for key in keys:
                 if key not in outputs:
                     raise ValueError(f"{describe(self)}.set_loss: {arg!r} names {key!r}, which is not an output "
@@ -48,18 +72,22 @@ class GraphTrainMixin:
         for key, w in weights.items():
             if not isinstance(w, numbers.Real) or isinstance(w, bool) or not np.isfinite(w):
                 raise ValueError(f"{describe(self)}.set_loss: weight of {key!r} must be a finite number, got {w!r}")
-        self.losses = losses
+        self._loss_single, self._loss_dict = (loss, {}) if single else (None, losses)
         self.loss_weights = {k: float(w) for k, w in weights.items()}
-        self.loss_layer = next(iter(losses.values())) if len(losses) == 1 and len(outputs) == 1 else None
         for key, layer in losses.items():
             set_qualname(layer, self._child_name("loss" if self.loss_layer is not None else f"loss_{key}"))
         return self
 
     def _targets(self, t):
         """Targets as a dict output name -> array (only outputs that have a loss)."""
-        if not self.losses:
+        losses = self.losses
+        if not losses:
             raise ValueError(f"{describe(self)} has no loss; call set_loss()")
-        names = list(self.losses)
+        stale = [k for k in losses if k not in self.outputs]
+        if stale:
+            raise ValueError(f"{describe(self)}: the losses name {stale}, which are no longer outputs "
+                             f"(outputs {list(self.outputs)}); call set_loss again")
+        names = list(losses)
         if isinstance(t, dict):
             missing = [k for k in names if k not in t]
             unexpected = [k for k in t if k not in self.outputs]
@@ -80,15 +108,16 @@ class GraphTrainMixin:
         """Forward and the weighted sum of the output losses (float); per-output values in :attr:`last_losses`."""
         targets = self._targets(t)
         y = self._as_dict(self.forward(x, train=train))
-        parts = {o: float(self.losses[o].forward(y[o], tt)) for o, tt in targets.items()}
+        losses = self.losses
+        parts = {o: float(losses[o].forward(y[o], tt)) for o, tt in targets.items()}
         self.last_losses = parts
         return float(sum(self.loss_weights.get(o, 1.0) * v for o, v in parts.items()))
 
     def _loss_douts(self):
-        douts = {}
+        douts, losses = {}, self.losses
         for o in self.outputs:
-            if o in self.losses:
-                d = self.losses[o].backward(1.0)
+            if o in losses:
+                d = losses[o].backward(1.0)
                 w = self.loss_weights.get(o, 1.0)
                 douts[o] = d if w == 1.0 else d * np.asarray(w, dtype=np.asarray(d).dtype)
             else:

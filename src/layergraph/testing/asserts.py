@@ -16,7 +16,7 @@ def assert_gradients(layer, x, t=None, **options):
     t : array_like, optional
     **options
         Passed to :func:`layergraph.gradcheck` (``mode``, ``seed``, ``train``, ``precision``, ``eps``, ``rtol``,
-        ``atol``, ``samples``, ``hygiene``).
+        ``atol``, ``samples``, ``hygiene``, ``strict``, ``workers``).
 
     Returns
     -------

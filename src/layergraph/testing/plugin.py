@@ -3,6 +3,8 @@
 Registered through the ``pytest11`` entry point, so installing layergraph enables it. It adds:
 
 * ``--gradcheck-mode {auto,full,sampled,directional}`` (default ``auto``) and ``--gradcheck-seed N``;
+* ``--save-failures DIR``: every failing check of ``assert_gradcheck`` is written to ``DIR/<test id>.npz``, to be
+  rerun with ``layergraph.gradcheck.replay``;
 * the marker ``@pytest.mark.gradcheck_layers("pkg.module", ...)``: the test's ``gradcheck_case`` parameter runs
   over every registered case of the layer classes those modules (and subpackages) define, plus one failing
   parameter per class that has no case;
@@ -23,6 +25,7 @@ import pytest
 
 from ..gradcheck.check import MODES
 from ..gradcheck.registry import GradCase, all_cases
+from ..gradcheck.report import GradCheckError
 from .asserts import assert_gradients, check_case
 from .discovery import layer_classes
 
@@ -33,6 +36,9 @@ def pytest_addoption(parser):
                     help="mode of gradient checks run through the layergraph fixtures (default: auto)")
     group.addoption("--gradcheck-seed", type=int, default=0,
                     help="seed of the cases and of the checks (default: 0)")
+    group.addoption("--save-failures", metavar="DIR", default=None,
+                    help="write every failing gradient check of the layergraph fixtures to DIR/<test>.npz "
+                         "(rerun with layergraph.gradcheck.replay)")
 
 
 def pytest_configure(config):
@@ -59,6 +65,19 @@ def _cases_for_modules(modules):
     return params
 
 
+def save_failure(err, directory, nodeid):
+    """Save a :class:`GradCheckError`'s case to ``directory/<test id>.npz``; return the path (None if not saved)."""
+    import os
+    import re
+
+    os.makedirs(directory, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
+    try:
+        return err.save(os.path.join(directory, stem + ".npz"))
+    except ValueError:
+        return None
+
+
 def pytest_generate_tests(metafunc):
     if "gradcheck_case" not in metafunc.fixturenames:
         return
@@ -72,8 +91,19 @@ def assert_gradcheck(request):
     """``check(case_or_layer, x=None, t=None, **options)``: gradient-check in the ``--gradcheck-mode``."""
     mode = request.config.getoption("--gradcheck-mode")
     seed = request.config.getoption("--gradcheck-seed")
+    directory = request.config.getoption("--save-failures")
 
     def check(subject, x=None, t=None, **options):
+        try:
+            return _check(subject, x, t, **options)
+        except GradCheckError as err:
+            if directory:
+                path = save_failure(err, directory, request.node.nodeid)
+                if path:
+                    err.args = (f"{err.args[0]}\nsaved to {path}",)
+            raise
+
+    def _check(subject, x=None, t=None, **options):
         options.setdefault("mode", mode)
         if isinstance(subject, _MissingCase):
             pytest.fail(f"layer class {subject.layer_type.__module__}.{subject.layer_type.__qualname__} has no "

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..errors import ShapeError
 from ..layers.base import Loss
 from ..layers.init import check_positive_int
 from .batches import check_pair, n_rows, take_rows

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ..errors import NonFiniteError, ShapeError, describe
+from ..errors import NonFiniteError, ShapeError
 from ..layers.init import as_generator, check_positive_int
 from ..optim._checks import check_positive
 from ..optim.clip import clip_grad_norm
