@@ -4,9 +4,8 @@ Containers add no nodes of their own (except Residual's sum): they export each p
 part of any class, built-in or registered by the user, works inside them.
 """
 
-from .. import layers as _layers
-from ..layers import Residual
-from ..network import Sequential
+from ..layers import Add, Average, Concat, Multiply, Residual
+from ..network import Graph, Sequential
 from .registry import register_exporter
 
 
@@ -80,12 +79,6 @@ def export_concat(ctx, layer, inputs):
 register_exporter(Sequential, export_sequential)
 register_exporter(Residual, export_residual)
 
-# The graph container and the merge layers, where this version of layergraph has them.
-for _name, _function in (("Graph", export_graph), ("Add", export_add), ("Multiply", export_multiply),
-                         ("Average", export_average), ("Concat", export_concat)):
-    _cls = getattr(_layers, _name, None)
-    if _cls is None and _name == "Graph":
-        from .. import network as _network
-        _cls = getattr(_network, _name, None)
-    if isinstance(_cls, type):
-        register_exporter(_cls, _function)
+for _cls, _function in ((Graph, export_graph), (Add, export_add), (Multiply, export_multiply),
+                        (Average, export_average), (Concat, export_concat)):
+    register_exporter(_cls, _function)

@@ -15,7 +15,7 @@ The initial state is zero, as in a fresh (or reset) layer: a ``stateful`` layer'
 
 import numpy as np
 
-from .. import layers as _layers
+from ..layers import GRU, LSTM, RNN, Embedding, TimeDistributed
 from .registry import register_exporter
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -97,9 +97,6 @@ def export_time_distributed(ctx, layer, inputs):
     return ctx.node("Reshape", [out, unfolded], "unfold")
 
 
-for _name, _function in (("LSTM", export_lstm), ("GRU", export_gru), ("RNN", export_rnn),
-                         ("Embedding", export_embedding),
-                         ("TimeDistributed", export_time_distributed)):
-    _cls = getattr(_layers, _name, None)
-    if isinstance(_cls, type):
-        register_exporter(_cls, _function)
+for _cls, _function in ((LSTM, export_lstm), (GRU, export_gru), (RNN, export_rnn), (Embedding, export_embedding),
+                        (TimeDistributed, export_time_distributed)):
+    register_exporter(_cls, _function)
