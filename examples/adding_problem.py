@@ -13,8 +13,6 @@ import argparse
 import json
 import time
 
-import numpy as np
-
 import layergraph as lg
 
 MODELS = {"lstm": lambda h, seed: lg.LSTM(2, h, return_sequences=False, forget_bias=1.0, rng=seed),

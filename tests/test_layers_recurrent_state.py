@@ -1,7 +1,5 @@
 """Stateful runs, the carried-state protocol, initialisation, bad input, TimeDistributed and checkpoint round trips."""
 
-import warnings
-
 import numpy as np
 import pytest
 
