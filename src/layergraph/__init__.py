@@ -4,7 +4,7 @@
 """
 
 from . import _cli_start  # noqa: F401 (first: a Ctrl-C while the command imports prints one line)
-from . import bench, data, errors, layers, optim, testing, train
+from . import bench, data, errors, export, layers, optim, testing, train
 from .data import load_digits, load_mnist, load_mnist_test_split
 from .errors import CallOrderError, NonFiniteError, ShapeError, StateDictError
 from .gradcheck import GradCheckError, GradCheckReport, GradCheckReports, gradcheck
@@ -21,6 +21,6 @@ __version__ = "0.1.0"
 __all__ = ["Layer", "Loss", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "SoftmaxWithLoss",
            "SigmoidWithLoss", "MeanSquaredError", "Dropout", "BatchNorm", "LayerNorm", "Conv2D", "MaxPool2D", "AvgPool2D",
            "GlobalAvgPool", "Flatten", "Residual", "Embedding", "RNN", "LSTM", "GRU", "TimeDistributed", "ELU", "GELU", "SiLU", "Swish", "Softplus", "Sequential", "gradcheck", "GradCheckReport", "GradCheckReports", "GradCheckError", "testing",
-           "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "layers", "optim", "bench", "train", "Trainer", "save_checkpoint", "load_checkpoint", "CheckpointError",
+           "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "export", "layers", "optim", "bench", "train", "Trainer", "save_checkpoint", "load_checkpoint", "CheckpointError",
            "DivergenceError", "data", "load_digits", "load_mnist", "load_mnist_test_split",
            "Graph", "Merge", "Add", "Multiply", "Average", "Concat"]

@@ -24,9 +24,10 @@ def build_parser():
 
 
 def _modules():
-    from . import bench_cmd, data_cmd, evaluate_cmd, gradcheck_cmd, lr_find_cmd, predict_cmd, show_cmd, train_cmd
+    from . import (bench_cmd, data_cmd, evaluate_cmd, export_cmd, gradcheck_cmd, lr_find_cmd, predict_cmd, show_cmd,
+                   train_cmd)
 
-    return [train_cmd, evaluate_cmd, predict_cmd, data_cmd, gradcheck_cmd, bench_cmd, lr_find_cmd, show_cmd]
+    return [train_cmd, evaluate_cmd, predict_cmd, data_cmd, gradcheck_cmd, bench_cmd, lr_find_cmd, show_cmd, export_cmd]
 
 
 def main(argv=None):
