@@ -14,7 +14,7 @@ DEFAULTS = {"problems": ("digits-mlp",), "optimizers": CLASSIC, "budget": 8, "se
 #: What ``bench run --quick`` runs: the shipped / generated data only.
 QUICK = {"problems": ("digits-mlp", "logreg", "spiral-mlp"), "optimizers": CLASSIC, "budget": 12, "seeds": 10}
 #: The measured duration of ``bench run --quick`` quoted by --help, the README and docs/benchmarking.md.
-QUICK_DURATION = "about 25 s on 2 idle cores"
+QUICK_DURATION = "about 65 s on 2 idle cores"
 
 
 def _plugin_option(p):
