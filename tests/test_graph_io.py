@@ -192,3 +192,13 @@ def test_evaluate_on_a_two_output_graph_is_one_line_error(tmp_path, capsys):
     assert cli_main(["evaluate", path, "--data", "digits"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "2 output(s)" in err and "Trainer.evaluate" in err
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="the Graphviz `dot` program is not installed")
+def test_show_png_with_graphviz_writes_a_png(tmp_path):
+    net = example("two_outputs").build()
+    path = str(tmp_path / "two.npz")
+    lg.save_checkpoint(path, net, input_shape=[64])
+    out = tmp_path / "two.png"
+    assert cli_main(["show", path, "--format", "png", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
