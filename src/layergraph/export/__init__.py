@@ -4,7 +4,7 @@ The ``onnx`` package is needed only when exporting (``pip install "layergraph[on
 does not import it.
 """
 
-from . import ops_containers, ops_dense, ops_recurrent, ops_spatial  # noqa: F401  (register the built-ins)
+from . import ops_bench, ops_containers, ops_dense, ops_recurrent, ops_spatial  # noqa: F401  (register the built-ins)
 from .context import ExportContext
 from .onnx_export import DEFAULT_OPSET, to_onnx
 from .registry import ExportError, find_exporter, register_exporter
