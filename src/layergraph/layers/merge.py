@@ -69,28 +69,20 @@ class Add(Merge):
         return [dout] * self._count
 
 
-class Average(Merge):
+class Average(Add):
     """Element-wise mean ``y = (x_1 + ... + x_k) / k``; every input's gradient is ``dout / k``."""
 
-    def __init__(self):
-        super().__init__()
-        self._shape = None
-        self._count = 0
-
     def forward(self, xs, train=True):
-        xs = self._inputs(xs)
-        self._shape = self._check_equal_shapes(xs)
-        self._count = len(xs)
-        out = xs[0] + xs[1]
-        for x in xs[2:]:
-            out += x
-        out *= out.dtype.type(1.0 / len(xs)) if out.dtype.kind == "f" else 1.0 / len(xs)
+        out = super().forward(xs, train)
+        out *= self._scale(out.dtype)
         return out
 
     def backward(self, dout):
         dout = self._check_dout(dout, self._cached(self._shape))
-        scaled = dout * (dout.dtype.type(1.0 / self._count) if dout.dtype.kind == "f" else 1.0 / self._count)
-        return [scaled] * self._count
+        return [dout * self._scale(dout.dtype)] * self._count
+
+    def _scale(self, dtype):
+        return dtype.type(1.0 / self._count) if dtype.kind == "f" else 1.0 / self._count
 
 
 class Multiply(Merge):
