@@ -1,50 +1,27 @@
-"""The example networks (examples/*.py, built again here) and the Quick-start network exported by the CLI."""
+"""The example networks (loaded from examples/*.py) and the Quick-start network exported by the CLI."""
 
-from collections import OrderedDict
 
 import numpy as np
 import pytest
 from scipy.special import softmax as sp_softmax
 
+from examples_support import example
 from export_support import assert_close, export_and_compare, onnx, session
 
 import layergraph as lg
 from layergraph.cli import main
-from layergraph.layers import BatchNorm, Conv2D, Dropout, GlobalAvgPool, MaxPool2D, Residual
 
 
 def quickstart_net():
     return lg.Sequential(lg.Affine(784, 100, rng=1), lg.ReLU(), lg.Affine(100, 10, rng=2), loss=lg.SoftmaxWithLoss())
 
 
-def simple_convnet(seed=0, dtype=np.float32):
-    return lg.Sequential([
-        ("conv1", Conv2D(1, 30, 5, dtype=dtype, rng=seed)), ("relu1", lg.ReLU()), ("pool1", MaxPool2D(2)),
-        ("fc1", lg.Affine(30 * 12 * 12, 100, dtype=dtype, rng=seed + 1)), ("relu2", lg.ReLU()),
-        ("fc2", lg.Affine(100, 10, dtype=dtype, rng=seed + 2)),
-    ], loss=lg.SoftmaxWithLoss())
+def simple_convnet():
+    return example("convnet_mnist").simple_convnet()
 
 
-def basic_block(c_in, c_out, stride, rng):
-    body = lg.Sequential(OrderedDict(
-        conv1=Conv2D(c_in, c_out, 3, stride=stride, pad=1, rng=rng), bn1=BatchNorm(c_out), relu=lg.ReLU(),
-        conv2=Conv2D(c_out, c_out, 3, pad=1, rng=rng), bn2=BatchNorm(c_out)))
-    projection = None
-    if stride != 1 or c_in != c_out:
-        projection = lg.Sequential(OrderedDict(conv=Conv2D(c_in, c_out, 1, stride=stride, rng=rng),
-                                               bn=BatchNorm(c_out)))
-    return Residual(body, projection)
-
-
-def small_resnet(seed=0):
-    rng = np.random.default_rng(seed)
-    return lg.Sequential(OrderedDict(
-        conv0=Conv2D(1, 16, 3, pad=1, rng=rng), bn0=BatchNorm(16), relu0=lg.ReLU(),
-        res1=basic_block(16, 16, 1, rng), relu1=lg.ReLU(),
-        pool=MaxPool2D(2),
-        res2=basic_block(16, 32, 2, rng), relu2=lg.ReLU(),
-        gap=GlobalAvgPool(), drop=Dropout(0.2, rng=rng), fc=lg.Affine(32, 10, rng=rng),
-    ), loss=lg.SoftmaxWithLoss())
+def small_resnet():
+    return example("resnet_mnist").small_resnet()
 
 
 def _images(n=7, seed=0):

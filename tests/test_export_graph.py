@@ -1,4 +1,4 @@
-"""Graphs: the graph examples (examples/inception_mnist.py, siamese_digits.py, two_outputs.py, built again here),
+"""Graphs: the graph examples (examples/inception_mnist.py, siamese_digits.py, two_outputs.py, loaded from the scripts),
 graphs nested in other containers, several inputs and outputs, shared layers, per-output probability heads."""
 
 from collections import OrderedDict
@@ -7,66 +7,23 @@ import numpy as np
 import pytest
 from scipy.special import softmax as sp_softmax
 
+from examples_support import example
 from export_support import assert_close, export_and_compare, session
 
 import layergraph as lg
 from layergraph.cli import main
 
-if not hasattr(lg, "Graph"):
-    pytest.skip("this version of layergraph has no Graph", allow_module_level=True)
 
-from layergraph.layers import Concat, Conv2D, GlobalAvgPool, MaxPool2D  # noqa: E402
-
-
-def add_inception(g, prefix, source, c_in, c1, c3r, c3, c5r, c5, cp, rng):
-    def conv(name, src, cin, cout, k):
-        g.add(f"{prefix}_{name}", Conv2D(cin, cout, k, pad=k // 2, rng=rng), src)
-        g.add(f"{prefix}_{name}_relu", lg.ReLU(), f"{prefix}_{name}")
-        return f"{prefix}_{name}_relu"
-
-    b1 = conv("1x1", source, c_in, c1, 1)
-    b3 = conv("3x3", conv("3x3_reduce", source, c_in, c3r, 1), c3r, c3, 3)
-    b5 = conv("5x5b", conv("5x5a", conv("5x5_reduce", source, c_in, c5r, 1), c5r, c5, 3), c5, c5, 3)
-    g.add(f"{prefix}_pool", MaxPool2D(3, stride=1, pad=1), source)
-    bp = conv("pool_proj", f"{prefix}_pool", c_in, cp, 1)
-    g.add(prefix, Concat(axis=1), [b1, b3, b5, bp])
-    return prefix
+def inception():
+    return example("inception_mnist").build()
 
 
-def inception(seed=0):
-    rng = np.random.default_rng(seed)
-    g = lg.Graph(inputs=("image",))
-    g.add("stem", Conv2D(1, 16, 3, pad=1, rng=rng), "image").add("stem_relu", lg.ReLU())
-    g.add("stem_pool", MaxPool2D(2))
-    add_inception(g, "inc1", "stem_pool", 16, 8, 8, 12, 4, 6, 6, rng)
-    g.add("pool", MaxPool2D(2), "inc1")
-    add_inception(g, "inc2", "pool", 32, 16, 12, 20, 6, 8, 8, rng)
-    g.add("gap", GlobalAvgPool(), "inc2").add("fc", lg.Affine(52, 10, rng=rng))
-    return g.set_loss(lg.SoftmaxWithLoss())
+def siamese():
+    return example("siamese_digits").build()
 
 
-def siamese(seed=0):
-    rng = np.random.default_rng(seed)
-    encoder = lg.Sequential([("fc1", lg.Affine(64, 64, rng=rng)), ("relu", lg.ReLU()),
-                             ("fc2", lg.Affine(64, 16, rng=rng))])
-    g = lg.Graph(inputs=("left", "right"))
-    g.add("enc_left", encoder, "left").add("enc_right", encoder, "right")
-    g.add("prod", lg.Multiply(), ["enc_left", "enc_right"]).add("sum", lg.Add(), ["enc_left", "enc_right"])
-    g.add("cat", lg.Concat(), ["prod", "sum"])
-    g.add("fc", lg.Affine(32, 32, rng=rng), "cat").add("relu", lg.ReLU())
-    g.add("same", lg.Affine(32, 2, rng=rng))
-    return g.set_loss(lg.SoftmaxWithLoss())
-
-
-def two_outputs(seed=0):
-    rng = np.random.default_rng(seed)
-    g = lg.Graph()
-    g.add("fc1", lg.Affine(64, 64, rng=rng), "x").add("relu1", lg.ReLU())
-    g.add("fc2", lg.Affine(64, 64, rng=rng)).add("relu2", lg.ReLU())
-    g.add("digit", lg.Affine(64, 10, rng=rng))
-    g.add("parity", lg.Affine(64, 2, rng=rng), "relu1")
-    g.set_outputs("digit", "parity")
-    return g.set_loss({"digit": lg.SoftmaxWithLoss(), "parity": lg.SoftmaxWithLoss()}, weights={"parity": 0.3})
+def two_outputs():
+    return example("two_outputs").build()
 
 
 def _digits(n=7, offset=0):

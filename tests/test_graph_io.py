@@ -1,8 +1,6 @@
 """Graphs in checkpoints, the `layergraph show` command, pictures, summaries and training on dicts."""
 
-import importlib.util
 import json
-import os
 
 import numpy as np
 import pytest
@@ -10,15 +8,7 @@ import pytest
 import layergraph as lg
 from layergraph.cli import main as cli_main
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
-
-
-def example(name):
-    spec = importlib.util.spec_from_file_location(f"lg_example_{name}", os.path.join(EXAMPLES, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from examples_support import example
 
 def inputs_for(name, rng):
     if name == "inception_mnist":
