@@ -13,7 +13,6 @@ The carried state is not in ``params``, not in ``buffers`` and not in ``state_di
 size, and it belongs to a run, not to the model.
 """
 
-import contextlib
 import math
 import numbers
 import warnings
@@ -21,33 +20,11 @@ import warnings
 import numpy as np
 
 from ..errors import ShapeError, describe, shape_str
+from ._blas_threads import step_threads
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int
 
 INITS = ("uniform", "orthogonal")
-
-#: Per-step products with at most this many multiply-adds run the time loop on one BLAS thread: handing such small
-#: products to a second thread costs more than it saves (ten times more on a busy machine).
-SMALL_STEP = 1 << 22
-_CONTROLLER = []
-
-
-def step_threads(n, h, blocks):
-    """Context limiting BLAS to one thread around a time loop whose per-step product is small.
-
-    Uses ``threadpoolctl`` when it is installed (otherwise changes nothing).
-    """
-    if n * h * h * blocks > SMALL_STEP:
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _CONTROLLER.append(ThreadpoolController())
-        except Exception:  # not installed, or no BLAS found: leave threads alone
-            _CONTROLLER.append(None)
-    ctl = _CONTROLLER[0]
-    return contextlib.nullcontext() if ctl is None else ctl.limit(limits=1, user_api="blas")
-
 
 def orthogonal(gen, n, dtype):
     """An ``(n, n)`` orthogonal matrix drawn uniformly (QR of a Gaussian matrix with the sign fix)."""
@@ -59,13 +36,17 @@ def orthogonal(gen, n, dtype):
 class _RecurrentBase(Layer):
     """Base class of the recurrent layers; subclasses set ``blocks`` (gates per step) and implement the cell.
 
-    Subclasses implement ``_run(x_tm, state0)`` (time-major input ``(T, N, D)`` in the layer dtype; returns the
-    hidden states ``(T, N, H)`` and the final carried state) and ``_bptt(dh_tm)`` (time-major output gradient;
-    fills ``self.grads`` and returns the time-major ``dx`` or None).
+    Subclasses implement ``_run(x_st, state0)`` and ``_bptt(dh_st)`` on time-major arrays whose last two axes
+    follow ``step_layout``: ``"NF"`` (the default) gives steps ``(T, N, D)`` and ``(T, N, H)``; ``"FN"`` gives
+    ``(T, D, N)`` and ``(T, H, N)``, so that each gate block of one step is one contiguous ``(H, N)`` array.
+    ``_run`` gets the input in the layer dtype and the initial state as ``(N, H)`` arrays; it returns the hidden
+    states and the final carried state as ``(N, H)`` arrays. ``_bptt`` gets the output gradient, fills
+    ``self.grads`` and returns ``dx`` (or None).
     """
 
     blocks = 1
     state_names = ("h",)
+    step_layout = "NF"
 
     def __init__(self, input_size, hidden_size, return_sequences=True, stateful=False, *, init="uniform",
                  dtype=np.float32, rng=None):
@@ -169,16 +150,21 @@ class _RecurrentBase(Layer):
         dtype = self.params["Wh"].dtype
         n, t = x.shape[:2]
         state0 = self._initial_state(n, dtype)
-        x_tm = self._buffer("x", (t, n, self.input_size), dtype)
-        np.copyto(x_tm, x.transpose(1, 0, 2), casting="unsafe")
+        to_steps, from_steps = self._axes()
+        x_st = self._buffer("x", tuple(x.shape[a] for a in to_steps), dtype)
+        np.copyto(x_st, x.transpose(to_steps), casting="unsafe")
         with step_threads(n, self.hidden_size, self.blocks):
-            hs, final = self._run(x_tm, state0)
+            hs, final = self._run(x_st, state0)
         if self.stateful:
             self._state = tuple(np.array(s, copy=True) for s in final)
         self._cache_shape = (n, t)
         if self.return_sequences:
-            return hs.transpose(1, 0, 2).copy()   # never a view of the reused work arrays (N = 1, T = 1)
-        return hs[-1].copy()
+            return hs.transpose(from_steps).copy()   # never a view of the reused work arrays (N = 1, T = 1)
+        return hs[-1:].transpose(from_steps)[:, 0].copy()
+
+    def _axes(self):
+        """Axis orders ``(N, T, F) -> steps`` and ``steps -> (N, T, F)`` for :attr:`step_layout`."""
+        return ((1, 0, 2), (1, 0, 2)) if self.step_layout == "NF" else ((1, 2, 0), (2, 0, 1))
 
     def backward(self, dout):
         """Backpropagation through the whole sequence (the carried initial state is a constant)."""
@@ -187,17 +173,18 @@ class _RecurrentBase(Layer):
         h = self.hidden_size
         dout = self._check_dout(dout, (n, t, h) if self.return_sequences else (n, h))
         dtype = self.params["Wh"].dtype
-        dh_tm = self._buffer("dh", (t, n, h), dtype)
+        to_steps, from_steps = self._axes()
+        dh_st = self._buffer("dh", tuple((n, t, h)[a] for a in to_steps), dtype)
         if self.return_sequences:
-            np.copyto(dh_tm, dout.transpose(1, 0, 2), casting="unsafe")
+            np.copyto(dh_st, dout.transpose(to_steps), casting="unsafe")
         else:
-            dh_tm[:-1] = 0
-            dh_tm[-1] = dout
+            dh_st[:-1] = 0
+            np.copyto(dh_st[-1:], dout[:, None].transpose(to_steps), casting="unsafe")
         with step_threads(n, h, self.blocks):
-            dx_tm = self._bptt(dh_tm)
-        if dx_tm is None:
+            dx_st = self._bptt(dh_st)
+        if dx_st is None:
             return None
-        return np.ascontiguousarray(dx_tm.transpose(1, 0, 2))
+        return np.ascontiguousarray(dx_st.transpose(from_steps))
 
     def _weight_grads(self, x_tm, h_prev, dg, bias_keys=("b",)):
         """One GEMM each for ``dWx`` (over all steps) and ``dWh`` (over the stacked previous states)."""
@@ -210,6 +197,29 @@ class _RecurrentBase(Layer):
         if not self.requires_input_grad:
             return None
         return (dg2 @ self.params["Wx"].T).reshape(t, n, self.input_size)
+
+    def _weight_grads_fn(self, x_st, h_prev, dg, bias_keys=("b",)):
+        """:meth:`_weight_grads` for the ``"FN"`` layout: ``x_st (T, D, N)``, ``h_prev (T, H, N)``, ``dg (T, G, N)``.
+
+        The steps are gathered feature-major once (``[x; h]`` as ``(D + H, T*N)`` and ``dg`` as ``(G, T*N)``), so
+        ``dWx`` and ``dWh`` are one GEMM over all steps; ``dx`` comes back laid out ``(T, N, D)`` in memory.
+        """
+        t, g, n = dg.shape
+        d = x_st.shape[1]
+        dg2 = self._buffer("dg_fn", (g, t, n), dg.dtype)
+        np.copyto(dg2, dg.transpose(1, 0, 2))
+        dg2 = dg2.reshape(g, t * n)
+        xh = self._buffer("xh_fn", (d + h_prev.shape[1], t, n), dg.dtype)
+        np.copyto(xh[:d], x_st.transpose(1, 0, 2))
+        np.copyto(xh[d:], h_prev.transpose(1, 0, 2))
+        dw = xh.reshape(-1, t * n) @ dg2.T
+        np.copyto(self.grads["Wx"], dw[:d])
+        np.copyto(self.grads["Wh"], dw[d:])
+        for key in bias_keys:
+            np.sum(dg2, axis=1, out=self.grads[key])
+        if not self.requires_input_grad:
+            return None
+        return (dg2.T @ self.params["Wx"].T).reshape(t, n, d).transpose(0, 2, 1)
 
     def extra_repr(self):
         extra = "" if self.return_sequences else ", return_sequences=False"

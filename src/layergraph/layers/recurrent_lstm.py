@@ -43,6 +43,7 @@ class LSTM(_RecurrentBase):
 
     blocks = 4
     state_names = ("h", "c")
+    step_layout = "FN"
 
     def __init__(self, input_size, hidden_size, return_sequences=True, stateful=False, *, forget_bias=0.0,
                  init="uniform", dtype=np.float32, rng=None):
@@ -52,79 +53,94 @@ class LSTM(_RecurrentBase):
         h = self.hidden_size
         self.params["b"][h:2 * h] = self.forget_bias
 
-    def _run(self, x_tm, state0):
-        t, n, _ = x_tm.shape
+    def _run(self, x_st, state0):
+        t, _, n = x_st.shape
         h = self.hidden_size
         p = self.params
         dt = p["Wh"].dtype
         # sigmoid(a) = 1 / (1 + exp(-a)) for all four blocks at once, with tanh(a_g) = 2 sigmoid(2 a_g) - 1:
         # the weights are scaled by -1 (and -2 for the cell block) so one exp covers every gate
-        scale = np.full(4 * h, -1.0, dtype=dt)
+        scale = np.full((4 * h, 1), -1.0, dtype=dt)
         scale[2 * h:3 * h] = -2.0
-        gates = self._buffer("gates", (t, n, 4 * h), dt)
-        np.matmul(x_tm.reshape(t * n, -1), p["Wx"] * scale, out=gates.reshape(t * n, 4 * h))
-        gates += p["b"] * scale
-        wh = p["Wh"] * scale
-        hs = self._buffer("h", (t + 1, n, h), dt)
-        cs = self._buffer("c", (t + 1, n, h), dt)
-        tanh_c = self._buffer("tanh_c", (t, n, h), dt)
-        hs[0], cs[0] = state0
-        tmp = np.empty((n, 4 * h), dtype=dt)
-        ig = tmp[:, :h]
+        gates = self._buffer("gates", (t, 4 * h, n), dt)              # step s: one (4H, N) array, gate-major
+        np.matmul(p["Wx"].T * scale, x_st, out=gates)
+        gates += p["b"][:, None] * scale
+        wh_t = p["Wh"].T * scale
+        hs = self._buffer("h", (t + 1, h, n), dt)
+        cs = self._buffer("c", (t + 1, h, n), dt)
+        tanh_c = self._buffer("tanh_c", (t, h, n), dt)
+        hs[0], cs[0] = state0[0].T, state0[1].T
+        tmp = np.empty((4 * h, n), dtype=dt)
+        ig = tmp[:h]
         with np.errstate(over="ignore"):   # exp overflows to inf for saturated gates: 1 / (1 + inf) = 0 exactly
             for s in range(t):
                 a = gates[s]
-                np.matmul(hs[s], wh, out=tmp)
+                np.matmul(wh_t, hs[s], out=tmp)
                 a += tmp
                 np.exp(a, out=a)
                 a += 1.0
                 np.reciprocal(a, out=a)
-                g = a[:, 2 * h:3 * h]
+                i, f, g, o = a[:h], a[h:2 * h], a[2 * h:3 * h], a[3 * h:]
                 g *= 2.0
                 g -= 1.0
-                c = cs[s + 1]
-                np.multiply(a[:, h:2 * h], cs[s], out=c)
-                np.multiply(a[:, :h], g, out=ig)
-                c += ig
-                np.tanh(c, out=tanh_c[s])
-                np.multiply(a[:, 3 * h:], tanh_c[s], out=hs[s + 1])
-        self._cache = (x_tm, gates, hs, cs, tanh_c)
-        return hs[1:], (hs[t], cs[t])
+                np.multiply(f, cs[s], out=cs[s + 1])
+                np.multiply(i, g, out=ig)
+                cs[s + 1] += ig
+                np.tanh(cs[s + 1], out=tanh_c[s])
+                np.multiply(o, tanh_c[s], out=hs[s + 1])
+        self._cache = (x_st, gates, hs, cs, tanh_c)
+        return hs[1:], (hs[t].T, cs[t].T)
 
-    def _bptt(self, dh_tm):
-        x_tm, gates, hs, cs, tanh_c = self._cache
-        t, n, h = dh_tm.shape
-        dt = gates.dtype
-        dg = self._buffer("dgates", (t, n, 4 * h), dt)
-        wh_t = np.ascontiguousarray(self.params["Wh"].T)
-        dh = np.empty((n, h), dtype=dt)
-        dc = np.empty((n, h), dtype=dt)
-        tmp = np.empty((n, h), dtype=dt)
-        dh_next = np.zeros((n, h), dtype=dt)
-        dc_next = np.zeros((n, h), dtype=dt)
+    def _local_grads(self, gates, cs, tanh_c):
+        """Per-step factors of backpropagation through time that do not depend on the incoming gradient.
+
+        Returns ``k`` ``(T, 4H, N)``, the derivatives of ``c_t`` (blocks i, f, g) and of ``h_t`` (block o) with
+        respect to the gate pre-activations, and ``k_c`` ``(T, H, N)`` = d h_t / d c_t, for all steps at once.
+        """
+        h = self.hidden_size
+        i, f, g, o = (gates[:, j * h:(j + 1) * h] for j in range(4))
+        k = self._buffer("dgates", gates.shape, gates.dtype)
+        np.subtract(1.0, gates, out=k)                 # sigmoid'(a) = s (1 - s) for i, f, o
+        k *= gates
+        k[:, :h] *= g                                  # d c / d a_i = g i (1 - i)
+        k[:, h:2 * h] *= cs[:-1]                       # d c / d a_f = c_{t-1} f (1 - f)
+        k_g = k[:, 2 * h:3 * h]
+        np.multiply(g, g, out=k_g)                     # d c / d a_g = i (1 - g^2)
+        np.subtract(1.0, k_g, out=k_g)
+        k_g *= i
+        k[:, 3 * h:] *= tanh_c                         # d h / d a_o = tanh(c) o (1 - o)
+        k_c = self._buffer("k_c", tanh_c.shape, gates.dtype)
+        np.multiply(tanh_c, tanh_c, out=k_c)           # d h / d c = o (1 - tanh(c)^2)
+        np.subtract(1.0, k_c, out=k_c)
+        k_c *= o
+        return k, k_c
+
+    def _bptt(self, dh_st):
+        x_st, gates, hs, cs, tanh_c = self._cache
+        dg, k_c = self._local_grads(gates, cs, tanh_c)   # dg holds the factors; the loop scales them in place
+        self._bptt_loop(dh_st, dg, k_c)
+        return self._weight_grads_fn(x_st, hs[:-1], dg)
+
+    def _bptt_loop(self, dh_st, dg, k_c):
+        """Scale the factors ``dg`` into the gate pre-activation gradients, last step first."""
+        t, h, n = dh_st.shape
+        dt = dg.dtype
+        gates = self._cache[1]
+        wh = self.params["Wh"]
+        dh = np.empty((h, n), dtype=dt)
+        dc = np.empty((h, n), dtype=dt)
+        dh_next = np.zeros((h, n), dtype=dt)
+        dc_next = np.zeros((h, n), dtype=dt)
         for s in range(t - 1, -1, -1):
-            a, d, tc = gates[s], dg[s], tanh_c[s]
-            i, f, g, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
-            d_i, d_f, d_g, d_o = d[:, :h], d[:, h:2 * h], d[:, 2 * h:3 * h], d[:, 3 * h:]
-            np.add(dh_tm[s], dh_next, out=dh)
-            np.subtract(1.0, a, out=d)                 # sigmoid'(a) = s (1 - s) for i, f, o
-            d *= a
-            np.multiply(g, g, out=d_g)                 # tanh'(a_g) = 1 - g^2
-            np.subtract(1.0, d_g, out=d_g)
-            d_i *= g                                   # d c / d a_i = g i (1 - i)
-            d_f *= cs[s]                               # d c / d a_f = c_{t-1} f (1 - f)
-            d_g *= i                                   # d c / d a_g = i (1 - g^2)
-            d_o *= tc                                  # d h / d a_o = tanh(c) o (1 - o)
-            d_o *= dh
-            np.multiply(tc, tc, out=tmp)               # d h / d c = o (1 - tanh(c)^2)
-            np.subtract(1.0, tmp, out=tmp)
-            tmp *= o
-            np.multiply(dh, tmp, out=dc)
-            dc += dc_next
-            d[:, :3 * h].reshape(n, 3, h)[...] *= dc[:, None, :]
-            np.multiply(dc, f, out=dc_next)
-            np.matmul(d, wh_t, out=dh_next)
-        return self._weight_grads(x_tm, hs[:-1], dg)
+            d = dg[s]
+            np.add(dh_st[s], dh_next, out=dh)
+            d[3 * h:] *= dh                            # d a_o
+            np.multiply(k_c[s], dh, out=dc)
+            dc += dc_next                              # d c_t, through h_t and c_{t+1}
+            d[:3 * h].reshape(3, h, n)[...] *= dc      # d a_i, d a_f, d a_g
+            if s:
+                np.multiply(gates[s, h:2 * h], dc, out=dc_next)
+                np.matmul(wh, d, out=dh_next)
 
     def extra_repr(self):
         extra = f", forget_bias={self.forget_bias}" if self.forget_bias else ""

@@ -1,0 +1,37 @@
+"""BLAS threads around the time loops of the recurrent layers.
+
+The time loop multiplies one small ``(N, H) x (H, G)`` product per step. Below :data:`SMALL_STEP` multiply-adds a
+second BLAS thread costs more than it saves, so such loops run BLAS single-threaded. Thread counts are read and
+limited with ``threadpoolctl`` when it is installed; without it nothing is limited.
+"""
+
+import contextlib
+
+#: Per-step products with at most this many multiply-adds run the time loop on one BLAS thread: handing such small
+#: products to a second thread costs more than it saves.
+SMALL_STEP = 1 << 20
+_CONTROLLER = []
+
+
+def _blas():
+    """The threadpoolctl controller of NumPy's BLAS, or None (threadpoolctl missing, or no BLAS found)."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+            ctl = ThreadpoolController().select(user_api="blas")
+            _CONTROLLER.append(ctl if ctl.lib_controllers else None)
+        except Exception:  # not installed, or the BLAS could not be inspected: leave threads alone
+            _CONTROLLER.append(None)
+    return _CONTROLLER[0]
+
+
+def one_blas_thread():
+    """Context limiting BLAS to one thread (a no-op when the thread count cannot be set)."""
+    ctl = _blas()
+    return contextlib.nullcontext() if ctl is None else ctl.limit(limits=1)
+
+
+def step_threads(n, h, blocks):
+    """Context limiting BLAS to one thread around a time loop whose per-step product ``(N, H) x (H, blocks*H)`` is
+    at most :data:`SMALL_STEP` multiply-adds."""
+    return one_blas_thread() if n * h * h * blocks <= SMALL_STEP else contextlib.nullcontext()
