@@ -19,6 +19,24 @@ def _check_eps(eps, owner):
     return float(eps)
 
 
+def _channel_sum(a):
+    """Per-channel sum ``(C,)`` of ``a`` ``(N, C)`` or ``(N, C, H, W)``; for images one matrix-vector product per
+    sample over the contiguous ``H * W`` values (no temporary the size of ``a``)."""
+    if a.ndim == 2:
+        return a.sum(axis=0)
+    a3 = a.reshape(a.shape[0], a.shape[1], -1)
+    return (a3 @ np.ones(a3.shape[2], dtype=a.dtype)).sum(axis=0)
+
+
+def _channel_dot(a, b):
+    """Per-channel ``sum(a * b)`` ``(C,)`` over every axis but 1, without forming ``a * b``."""
+    if a.ndim == 2:
+        return (a * b).sum(axis=0)
+    a3 = a.reshape(a.shape[0], a.shape[1], 1, -1)
+    b3 = b.reshape(b.shape[0], b.shape[1], -1, 1)
+    return (a3 @ b3).sum(axis=(0, 2, 3))
+
+
 class BatchNorm(Layer):
     """Batch normalisation over the batch (and spatial) axes, per feature / channel.
 
@@ -78,16 +96,15 @@ class BatchNorm(Layer):
                              f"C = {self.num_features}, got an array of shape {shape_str(x.shape)}")
         dtype = self.params["gamma"].dtype
         x = x.astype(dtype, copy=False)
-        axes = (0,) if x.ndim == 2 else (0, 2, 3)
         bshape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
         m = x.size // self.num_features
         if train:
             if m < 2:
                 raise ShapeError(f"{describe(self)}: training needs more than one value per channel, got an "
                                  f"input of shape {shape_str(x.shape)}")
-            mean = np.mean(x, axis=axes, keepdims=True)
+            mean = (_channel_sum(x) / m).reshape(bshape)
             xhat = x - mean
-            var = np.mean(np.square(xhat), axis=axes, keepdims=True)
+            var = (_channel_dot(xhat, xhat) / m).reshape(bshape)
             inv_std = 1.0 / np.sqrt(var + self.eps)
             xhat *= inv_std
             rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
@@ -101,15 +118,15 @@ class BatchNorm(Layer):
             xhat *= inv_std
         y = xhat * self.params["gamma"].reshape(bshape)
         y += self.params["beta"].reshape(bshape)
-        self._cache = (xhat, inv_std, axes, bshape, train)
+        self._cache = (xhat, inv_std, bshape, train)
         return y
 
     def backward(self, dout):
-        xhat, inv_std, axes, bshape, train = self._cached(self._cache)
+        xhat, inv_std, bshape, train = self._cached(self._cache)
         dout = self._check_dout(dout, xhat.shape)
         dbeta, dgamma = self.grads["beta"], self.grads["gamma"]
-        np.sum(dout, axis=axes, out=dbeta)
-        np.sum(dout * xhat, axis=axes, out=dgamma)
+        dbeta[...] = _channel_sum(dout)
+        dgamma[...] = _channel_dot(dout, xhat)
         if not self.requires_input_grad:
             return None
         scale = self.params["gamma"].reshape(bshape) * inv_std
