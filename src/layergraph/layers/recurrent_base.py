@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ..errors import ShapeError, describe, shape_str
+from ..gradcheck.registry import register_case
 from ._blas_threads import step_threads
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int
@@ -270,3 +271,23 @@ def stateful_probe(layer, rng, n, t):
     """Warm *layer* (``stateful=True``) up on a random chunk and wrap it in a :class:`_CarriedStateProbe`."""
     layer.forward(rng.standard_normal((n, t, layer.input_size)))
     return _CarriedStateProbe(layer)
+
+
+def register_common_cases(cls, prefix="", **kwargs):
+    """Register the gradient-check cases every recurrent layer shares, labelled ``{prefix}sequences``,
+    ``{prefix}last-state`` and ``stateful``: every hidden state; only the last one (orthogonal ``Wh``); a chunk
+    starting from a carried state. *kwargs* go to the layer of the first case."""
+
+    @register_case(cls, f"{prefix}sequences")
+    def _sequences(rng):
+        return cls(3, 4, dtype=np.float64, rng=rng, **kwargs), rng.standard_normal((2, 3, 3)), None
+
+    @register_case(cls, f"{prefix}last-state")
+    def _last_state(rng):
+        layer = cls(2, 3, return_sequences=False, init="orthogonal", dtype=np.float64, rng=rng)
+        return layer, rng.standard_normal((3, 4, 2)), None
+
+    @register_case(cls, "stateful")
+    def _stateful(rng):
+        layer = cls(3, 3, stateful=True, dtype=np.float64, rng=rng)
+        return stateful_probe(layer, rng, 2, 3), rng.standard_normal((2, 2, 3)), None

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from ..gradcheck.registry import register_case
-from .recurrent_base import _RecurrentBase, stateful_probe
+from .recurrent_base import _RecurrentBase, register_common_cases
 
 _BIASES = ("bx", "bh")
 
@@ -126,18 +125,4 @@ class GRU(_RecurrentBase):
         return (dgx.reshape(t_n, 3 * h) @ self.params["Wx"].T).reshape(t, n, self.input_size)
 
 
-@register_case(GRU, "sequences")
-def _gru_seq(rng):
-    return GRU(3, 4, dtype=np.float64, rng=rng), rng.standard_normal((2, 3, 3)), None
-
-
-@register_case(GRU, "last-state")
-def _gru_last(rng):
-    layer = GRU(2, 3, return_sequences=False, init="orthogonal", dtype=np.float64, rng=rng)
-    return layer, rng.standard_normal((3, 4, 2)), None
-
-
-@register_case(GRU, "stateful")
-def _gru_stateful(rng):
-    layer = GRU(3, 3, stateful=True, dtype=np.float64, rng=rng)
-    return stateful_probe(layer, rng, 2, 3), rng.standard_normal((2, 2, 3)), None
+register_common_cases(GRU)

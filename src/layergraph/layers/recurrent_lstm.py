@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..gradcheck.registry import register_case
-from .recurrent_base import _RecurrentBase, check_real, stateful_probe
+from .recurrent_base import _RecurrentBase, check_real, register_common_cases
 
 
 class LSTM(_RecurrentBase):
@@ -118,14 +118,13 @@ class LSTM(_RecurrentBase):
     def _bptt(self, dh_st):
         x_st, gates, hs, cs, tanh_c = self._cache
         dg, k_c = self._local_grads(gates, cs, tanh_c)   # dg holds the factors; the loop scales them in place
-        self._bptt_loop(dh_st, dg, k_c)
+        self._bptt_loop(dh_st, gates, dg, k_c)
         return self._weight_grads_fn(x_st, hs[:-1], dg)
 
-    def _bptt_loop(self, dh_st, dg, k_c):
+    def _bptt_loop(self, dh_st, gates, dg, k_c):
         """Scale the factors ``dg`` into the gate pre-activation gradients, last step first."""
         t, h, n = dh_st.shape
         dt = dg.dtype
-        gates = self._cache[1]
         wh = self.params["Wh"]
         dh = np.empty((h, n), dtype=dt)
         dc = np.empty((h, n), dtype=dt)
@@ -147,21 +146,7 @@ class LSTM(_RecurrentBase):
         return super().extra_repr() + extra
 
 
-@register_case(LSTM, "sequences")
-def _lstm_seq(rng):
-    return LSTM(3, 4, forget_bias=1.0, dtype=np.float64, rng=rng), rng.standard_normal((2, 3, 3)), None
-
-
-@register_case(LSTM, "last-state")
-def _lstm_last(rng):
-    layer = LSTM(2, 3, return_sequences=False, init="orthogonal", dtype=np.float64, rng=rng)
-    return layer, rng.standard_normal((3, 4, 2)), None
-
-
-@register_case(LSTM, "stateful")
-def _lstm_stateful(rng):
-    layer = LSTM(3, 3, stateful=True, dtype=np.float64, rng=rng)
-    return stateful_probe(layer, rng, 2, 3), rng.standard_normal((2, 2, 3)), None
+register_common_cases(LSTM, forget_bias=1.0)
 
 
 @register_case(LSTM, "one-step")

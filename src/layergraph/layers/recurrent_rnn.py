@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..gradcheck.registry import register_case
-from .recurrent_base import _RecurrentBase, stateful_probe
+from .recurrent_base import _RecurrentBase, register_common_cases
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -84,23 +84,9 @@ class RNN(_RecurrentBase):
         return super().extra_repr() + extra
 
 
-@register_case(RNN, "tanh-sequences")
-def _rnn_seq(rng):
-    return RNN(3, 4, dtype=np.float64, rng=rng), rng.standard_normal((2, 3, 3)), None
-
-
-@register_case(RNN, "tanh-last-state")
-def _rnn_last(rng):
-    layer = RNN(2, 3, return_sequences=False, init="orthogonal", dtype=np.float64, rng=rng)
-    return layer, rng.standard_normal((3, 4, 2)), None
+register_common_cases(RNN, prefix="tanh-")
 
 
 @register_case(RNN, "relu-sequences")
 def _rnn_relu(rng):
     return RNN(3, 4, "relu", dtype=np.float64, rng=rng), rng.standard_normal((2, 3, 3)), None
-
-
-@register_case(RNN, "stateful")
-def _rnn_stateful(rng):
-    layer = RNN(3, 3, stateful=True, dtype=np.float64, rng=rng)
-    return stateful_probe(layer, rng, 2, 3), rng.standard_normal((2, 2, 3)), None
