@@ -12,8 +12,8 @@ Rows (float32 unless said otherwise; batch 100 unless said otherwise):
 A network step is ``net.loss_and_gradient(x, t)`` in layergraph and ``loss = f(model(x), t); loss.backward()`` in
 PyTorch (gradients reset to None first); a pooling step is ``forward`` then ``backward`` with a fixed ``dout``.
 
-How it is timed: for each thread count (``--threads``, default 1 and 2; NumPy's BLAS through threadpoolctl and
-``torch.set_num_threads``), each row runs ``--rounds`` interleaved rounds; in every round each library (in
+How it is timed: for each thread count (``--threads``, default 1 and 2; ``lg.set_num_threads`` for layergraph's
+own threads and NumPy's BLAS, ``torch.set_num_threads`` for PyTorch), each row runs ``--rounds`` interleaved rounds; in every round each library (in
 alternating order) gets a short idle pause and one untimed step (so that the other library's spinning worker
 threads are idle), then ``--steps`` timed steps (by default about 0.15 s of layergraph steps). The table gives the median per-step time over the rounds, the
 ratio layergraph / PyTorch (the median of the per-round ratios; below 1 means layergraph is faster) and the spread
@@ -111,8 +111,11 @@ def main(argv=None):
         except ImportError:
             print("PyTorch is not installed: timing layergraph only (pip install torch to compare).")
 
+    import layergraph as lg
+
     def set_threads(n):
         threadpool_limits(n)
+        lg.set_num_threads(n)
         if torch is not None:
             torch.set_num_threads(n)
 

@@ -4,7 +4,7 @@
 """
 
 from . import _cli_start  # noqa: F401 (first: a Ctrl-C while the command imports prints one line)
-from . import bench, data, errors, export, layers, optim, testing, train
+from . import bench, data, errors, export, layers, optim, testing, threads, train
 from .data import load_digits, load_mnist, load_mnist_test_split
 from .errors import CallOrderError, NonFiniteError, ShapeError, StateDictError
 from .gradcheck import GradCheckError, GradCheckReport, GradCheckReports, gradcheck
@@ -14,6 +14,7 @@ from .layers import (ELU, GELU, Affine, AvgPool2D, BatchNorm, Conv2D, Dropout, F
 from .layers import Add, Average, Concat, Merge, Multiply
 from .layers import GRU, LSTM, RNN, Embedding, TimeDistributed
 from .network import Graph, Sequential
+from .threads import get_num_threads, set_num_threads
 from .train import CheckpointError, DivergenceError, Trainer, load_checkpoint, save_checkpoint
 
 __version__ = "0.1.0"
@@ -23,4 +24,4 @@ __all__ = ["Layer", "Loss", "Affine", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "S
            "GlobalAvgPool", "Flatten", "Residual", "Embedding", "RNN", "LSTM", "GRU", "TimeDistributed", "ELU", "GELU", "SiLU", "Swish", "Softplus", "Sequential", "gradcheck", "GradCheckReport", "GradCheckReports", "GradCheckError", "testing",
            "ShapeError", "NonFiniteError", "CallOrderError", "StateDictError", "errors", "export", "layers", "optim", "bench", "train", "Trainer", "save_checkpoint", "load_checkpoint", "CheckpointError",
            "DivergenceError", "data", "load_digits", "load_mnist", "load_mnist_test_split",
-           "Graph", "Merge", "Add", "Multiply", "Average", "Concat"]
+           "Graph", "Merge", "Add", "Multiply", "Average", "Concat", "threads", "get_num_threads", "set_num_threads"]

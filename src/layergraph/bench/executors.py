@@ -93,7 +93,10 @@ _ENV_LOCK = threading.Lock()
 
 
 def _limit_blas_threads(n: int) -> None:
-    """Worker initializer: also cap the thread pools with threadpoolctl when it is installed."""
+    """Worker initializer: layergraph's own kernels get ``n`` threads; the BLAS pools are also capped through
+    threadpoolctl when it is installed."""
+    from .. import threads
+    threads.set_num_threads(n, blas=False)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

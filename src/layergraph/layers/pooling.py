@@ -1,8 +1,10 @@
 """Pooling and reshaping layers: MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten.
 
 Pooling reduces strided window views: for each of the ``kh * kw`` kernel offsets, the view
-``xp[:, :, i::sh, j::sw]`` (cut to ``(N, C, OH, OW)``) is combined into the output over the whole batch, so no
-window stack is ever built (no im2col). Max pooling keeps only the offset of each window's first maximum (one byte
+``xp[:, :, i::sh, j::sw]`` (cut to ``(m, C, OH, OW)``) is combined into the output of a chunk of ``m`` samples, so
+no window stack is ever built (no im2col). The chunks (about :data:`POOL_UNIT` padded input values each, so that a
+chunk stays in the processor's cache) run in parallel on the threads of :func:`layergraph.threads.parallel_for`;
+every sample is computed the same way whatever its chunk, so results do not depend on the thread count. Max pooling keeps only the offset of each window's first maximum (one byte
 per output) for backward; average pooling is separable (sums over the kernel's rows, then over its columns).
 """
 
@@ -10,9 +12,14 @@ import math
 
 import numpy as np
 
+from .. import threads
 from ..gradcheck.registry import register_case
 from . import _spatial as sp
 from .base import Layer
+
+
+#: Pooling runs by chunks of the batch of about this many (padded) input values each, in parallel.
+POOL_UNIT = 1 << 19
 
 
 class _Pool2D(Layer):
@@ -29,11 +36,14 @@ class _Pool2D(Layer):
                              f"for kernel_size={kernel_size!r}")
         self._cache = None
 
-    def _prepare(self, x, fill):
+    def _prepare(self, x):
         x = sp.float_input(x)
         sp.check_nchw(self, x)
         out_hw = sp.output_hw(self, x.shape, self.kernel_size, self.stride, self.pad)
-        return x, sp.pad_hw(x, self.pad, fill), out_hw
+        (ph, pw), (h, w) = self.pad, x.shape[2:]
+        xp_shape = (*x.shape[:2], h + 2 * ph, w + 2 * pw)
+        return x, xp_shape, out_hw, threads.batch_chunks(x.shape[0], xp_shape[1] * xp_shape[2] * xp_shape[3],
+                                                          POOL_UNIT)
 
     def _overlapping(self):
         return self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
@@ -50,6 +60,9 @@ class MaxPool2D(_Pool2D):
     where whole windows are 0) are broken deterministically: the gradient goes to the *first* maximum in row-major
     window order (smallest ``i``, then smallest ``j``), as in ``np.argmax`` over the flattened window.
 
+    Both passes run by chunks of the batch on the threads of :func:`layergraph.threads.parallel_for` (results do
+    not depend on the thread count).
+
     Parameters
     ----------
     kernel_size : int or (int, int)
@@ -64,10 +77,23 @@ class MaxPool2D(_Pool2D):
     """
 
     def forward(self, x, train=True):
-        x, xp, out_hw = self._prepare(x, -np.inf)
-        views = [xp[index] for _, _, index in sp.offset_slices(self.kernel_size, self.stride, out_hw)]
-        y = views[0].copy()
-        code = np.zeros(y.shape, dtype=np.uint8 if len(views) <= 256 else np.intp)   # offset of the first max
+        x, xp_shape, out_hw, chunks = self._prepare(x)
+        n_views = self.kernel_size[0] * self.kernel_size[1]
+        y = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+        code = np.empty(y.shape, dtype=np.uint8 if n_views <= 256 else np.intp)   # offset of the first max
+
+        def chunk(worker, u):
+            part = slice(*chunks[u])
+            self._max(sp.pad_hw(x[part], self.pad, -np.inf), y[part], code[part])
+        threads.parallel_for(len(chunks), chunk, limit_blas=False)
+        self._cache = (xp_shape, code, chunks)
+        return y
+
+    def _max(self, xp, y, code):
+        """Write the window maxima of ``xp`` into ``y`` and the offset of each window's first maximum into ``code``."""
+        views = [xp[index] for _, _, index in sp.offset_slices(self.kernel_size, self.stride, y.shape[2:])]
+        np.copyto(y, views[0])
+        code.fill(0)
         if len(views) > 1:
             window = np.empty_like(y)
             greater = np.empty(y.shape, dtype=bool)
@@ -78,24 +104,34 @@ class MaxPool2D(_Pool2D):
                 np.maximum(y, window, out=y)
                 np.multiply(greater.view(np.uint8), k, out=step, casting="unsafe")
                 np.maximum(code, step, out=code)          # later offsets are larger: the last "greater" wins
-        self._cache = (xp.shape, code)
-        return y
 
     def backward(self, dout):
-        xp_shape, code = self._cached(self._cache)
+        xp_shape, code, chunks = self._cached(self._cache)
         dout = self._check_dout(dout, code.shape)
         if not self.requires_input_grad:
             return None
         dtype = dout.dtype if dout.dtype.kind == "f" else np.dtype(np.float64)
-        if self._overlapping():
-            dxp = self._scatter(dout, code, xp_shape).astype(dtype, copy=False)
-        else:
-            dxp = np.zeros(xp_shape, dtype=dtype)
-            hit = np.empty(code.shape, dtype=bool)
-            for k, (_, _, index) in enumerate(sp.offset_slices(self.kernel_size, self.stride, code.shape[2:])):
-                np.equal(code, k, out=hit)
-                np.multiply(dout, hit, out=dxp[index])    # windows are disjoint: every position written once
-        return sp.crop_hw(dxp, self.pad)
+        dx = np.empty((*xp_shape[:2], xp_shape[2] - 2 * self.pad[0], xp_shape[3] - 2 * self.pad[1]), dtype=dtype)
+
+        def chunk(worker, u):
+            part = slice(*chunks[u])
+            shape = (part.stop - part.start, *xp_shape[1:])
+            if self._overlapping():
+                dxp = self._scatter(dout[part], code[part], shape)
+            else:
+                dxp = self._route(dout[part], code[part], shape, dtype)
+            np.copyto(dx[part], sp.crop_hw(dxp, self.pad), casting="unsafe")
+        threads.parallel_for(len(chunks), chunk, limit_blas=False)
+        return dx
+
+    def _route(self, dout, code, xp_shape, dtype):
+        """Disjoint windows: each ``dout`` element goes to its window's maximum (one write per position)."""
+        dxp = np.zeros(xp_shape, dtype=dtype)
+        hit = np.empty(code.shape, dtype=bool)
+        for k, (_, _, index) in enumerate(sp.offset_slices(self.kernel_size, self.stride, code.shape[2:])):
+            np.equal(code, k, out=hit)
+            np.multiply(dout, hit, out=dxp[index])
+        return dxp
 
     def _scatter(self, dout, code, xp_shape):
         """Overlapping windows: sum ``dout`` into the flat positions of the maxima in one ``np.bincount``."""
@@ -118,24 +154,35 @@ class AvgPool2D(_Pool2D):
     """
 
     def forward(self, x, train=True):
-        x, xp, out_hw = self._prepare(x, 0.0)
+        x, xp_shape, out_hw, chunks = self._prepare(x)
         (kh, kw), (sh, sw), (oh, ow) = self.kernel_size, self.stride, out_hw
-        rows = _strided_sum(xp, kh, sh, oh, axis=2)           # (N, C, OH, Wp): sums over the kernel's rows
-        y = _strided_sum(rows, kw, sw, ow, axis=3)            # (N, C, OH, OW)
-        y *= 1.0 / (kh * kw)
-        self._cache = (x.shape, xp.shape, y.shape, y.dtype)
+        y = np.empty((*x.shape[:2], oh, ow), dtype=x.dtype)
+
+        def chunk(worker, u):
+            part = slice(*chunks[u])
+            rows = _strided_sum(sp.pad_hw(x[part], self.pad), kh, sh, oh, axis=2)   # (m, C, OH, Wp): row sums
+            np.multiply(_strided_sum(rows, kw, sw, ow, axis=3), 1.0 / (kh * kw), out=y[part])
+        threads.parallel_for(len(chunks), chunk, limit_blas=False)
+        self._cache = (x.shape, xp_shape, y.shape, chunks)
         return y
 
     def backward(self, dout):
-        x_shape, xp_shape, y_shape, dtype = self._cached(self._cache)
+        x_shape, xp_shape, y_shape, chunks = self._cached(self._cache)
         dout = self._check_dout(dout, y_shape)
         if not self.requires_input_grad:
             return None
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        share = dout * (1.0 / (kh * kw))
-        rows = _strided_spread(share, kw, sw, xp_shape[3], axis=3)    # (N, C, OH, Wp)
-        dxp = _strided_spread(rows, kh, sh, xp_shape[2], axis=2)      # (N, C, Hp, Wp)
-        return sp.crop_hw(dxp, self.pad)
+        dtype = dout.dtype if dout.dtype.kind == "f" else np.dtype(np.float64)
+        dx = np.empty(x_shape, dtype=dtype)
+
+        def chunk(worker, u):
+            part = slice(*chunks[u])
+            share = dout[part] * (1.0 / (kh * kw))
+            rows = _strided_spread(share, kw, sw, xp_shape[3], axis=3)    # (m, C, OH, Wp)
+            dxp = _strided_spread(rows, kh, sh, xp_shape[2], axis=2)      # (m, C, Hp, Wp)
+            np.copyto(dx[part], sp.crop_hw(dxp, self.pad))
+        threads.parallel_for(len(chunks), chunk, limit_blas=False)
+        return dx
 
 
 def _axis_slice(ndim, axis, index):

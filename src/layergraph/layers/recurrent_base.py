@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import ShapeError, describe, shape_str
 from ..gradcheck.registry import register_case
-from ._blas_threads import step_threads
+from .._blas_threads import step_threads
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int
 

@@ -1,6 +1,6 @@
-"""BLAS threads around the time loops of the recurrent layers.
+"""NumPy's BLAS thread count: read, set and limited for a while (through ``threadpoolctl``, when it is installed).
 
-The time loop multiplies one small ``(N, H) x (H, G)`` product per step. Below :data:`SMALL_STEP` multiply-adds a
+The recurrent layers' time loop multiplies one small ``(N, H) x (H, G)`` product per step. Below :data:`SMALL_STEP` multiply-adds a
 second BLAS thread costs more than it saves, so such loops run BLAS single-threaded. Thread counts are read and
 limited with ``threadpoolctl`` when it is installed; without it nothing is limited.
 """
@@ -23,6 +23,25 @@ def _blas():
         except Exception:  # not installed, or the BLAS could not be inspected: leave threads alone
             _CONTROLLER.append(None)
     return _CONTROLLER[0]
+
+
+def can_limit():
+    """True when the BLAS thread count can be read and set."""
+    return _blas() is not None
+
+
+def get_blas_threads():
+    """BLAS threads now (the largest count of the loaded BLAS libraries), or None when it cannot be read."""
+    ctl = _blas()
+    return None if ctl is None else max(lib.num_threads for lib in ctl.lib_controllers)
+
+
+def set_blas_threads(n):
+    """Set the BLAS libraries to ``n`` threads (nothing happens when the count cannot be set)."""
+    ctl = _blas()
+    if ctl is not None:
+        for lib in ctl.lib_controllers:
+            lib.set_num_threads(n)
 
 
 def one_blas_thread():
