@@ -26,6 +26,8 @@ returned to callers (outputs and input gradients) are always freshly allocated.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from .. import threads
+
 #: Target size in bytes of one chunk's column buffer (kept in the processor's L2 cache).
 CHUNK_BYTES = 1 << 20
 #: Minimum number of columns ``m * L`` of one chunk's product, so that BLAS runs on wide enough matrices.
@@ -69,6 +71,13 @@ def chunk_samples(n, k, length, itemsize):
 def per_sample_chunk(n, k, length, itemsize):
     """Samples per gather when each sample gets its own product: a quarter of :data:`CHUNK_BYTES` of columns."""
     return int(min(n, max(CHUNK_BYTES // 4 // max(k * length * itemsize, 1), 1)))
+
+
+def chunk_bounds(n, m):
+    """Bounds of an even number of chunks of about ``m`` samples (see :func:`~layergraph.threads.even_chunks`), two
+    at least when ``n > 1``: each product then runs on one BLAS thread of a worker, never on BLAS's own threads,
+    whose spinning after a call would slow down the next parallel loop."""
+    return threads.even_chunks(n, min(m, -(-n // 2)))
 
 
 def window_view(xp, kernel, stride, out_hw):
@@ -151,62 +160,70 @@ class Columns:
 def correlate(g, Wm, bias, ws, tag="fwd"):
     """``y (N, O, OH, OW)`` of the cross-correlation of the columns *g* with ``Wm`` ``(O, K)``, plus ``bias``.
 
-    ``K = C * kh * kw`` in ``(c, i, j)`` order; ``bias`` is ``(O,)`` or None.
+    ``K = C * kh * kw`` in ``(c, i, j)`` order; ``bias`` is ``(O,)`` or None. Chunks run in parallel
+    (:func:`~layergraph.threads.parallel_for`), each writing its own samples of ``y``.
     """
     n = g.xp.shape[0]
     o, k = Wm.shape
     y = np.empty((n, o, *g.out_hw), dtype=Wm.dtype)
-    m = chunk_samples(n, k, g.length, Wm.dtype.itemsize)
     if g.per_sample:
-        m = per_sample_chunk(n, k, g.length, Wm.dtype.itemsize)
+        bounds = chunk_bounds(n, per_sample_chunk(n, k, g.length, Wm.dtype.itemsize))
         y3 = y.reshape(n, o, g.length)
-        for s in range(0, n, m):
-            e = min(n, s + m)
-            np.matmul(Wm, g.gather_per_sample(ws, tag + ".cols", s, e), out=y3[s:e])
+
+        def chunk(worker, u):
+            s, e = bounds[u]
+            np.matmul(Wm, g.gather_per_sample(ws, f"{tag}.cols{worker}", s, e), out=y3[s:e])
             if bias is not None:
                 y3[s:e] += bias[:, None]
-        return y
-    for s in range(0, n, m):
-        e = min(n, s + m)
-        cols = g.gather(ws, tag + ".cols", s, e)
-        prod = ws.get(f"{tag}.prod.{e - s}", (o, e - s, g.length), Wm.dtype)
-        np.matmul(Wm, cols, out=prod.reshape(o, -1))
-        out = y[s:e].transpose(1, 0, 2, 3)
-        if bias is None:
-            np.copyto(out, g.out_view(prod))
-        else:
-            np.add(g.out_view(prod), bias[:, None, None, None], out=out)
+    else:
+        bounds = chunk_bounds(n, chunk_samples(n, k, g.length, Wm.dtype.itemsize))
+
+        def chunk(worker, u):
+            s, e = bounds[u]
+            cols = g.gather(ws, f"{tag}.cols{worker}", s, e)
+            prod = ws.get(f"{tag}.prod{worker}.{e - s}", (o, e - s, g.length), Wm.dtype)
+            np.matmul(Wm, cols, out=prod.reshape(o, -1))
+            out = y[s:e].transpose(1, 0, 2, 3)
+            if bias is None:
+                np.copyto(out, g.out_view(prod))
+            else:
+                np.add(g.out_view(prod), bias[:, None, None, None], out=out)
+    threads.parallel_for(len(bounds), chunk)
     return y
 
 
 def weight_grad(g, dout, dWm, ws):
-    """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``."""
+    """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``.
+
+    Each chunk's product goes to its own ``(O, K)`` partial sum (chunks run in parallel); the partial sums are added
+    in chunk order, so ``dW`` does not depend on the thread count.
+    """
     n = g.xp.shape[0]
     o, k = dWm.shape
-    if g.per_sample:
-        m = per_sample_chunk(n, k, g.length, dWm.dtype.itemsize)
-    else:
-        m = chunk_samples(n, k, g.length, dWm.dtype.itemsize)
-    part = ws.get("bwd.dW", (o, k), dWm.dtype) if n > m else None
+    size = dWm.dtype.itemsize
+    m = per_sample_chunk(n, k, g.length, size) if g.per_sample else chunk_samples(n, k, g.length, size)
+    bounds = chunk_bounds(n, m)
+    parts = ws.get("bwd.dW", (len(bounds), o, k), dWm.dtype)
     if g.per_sample:
         d3 = dout.reshape(n, o, g.length)
-        for s in range(0, n, m):
-            e = min(n, s + m)
-            cols = g.gather_per_sample(ws, "fwd.cols", s, e)
-            each = ws.get(f"bwd.dWs.{e - s}", (e - s, o, k), dWm.dtype)
+
+        def chunk(worker, u):
+            s, e = bounds[u]
+            cols = g.gather_per_sample(ws, f"fwd.cols{worker}", s, e)
+            each = ws.get(f"bwd.dWs{worker}.{e - s}", (e - s, o, k), dWm.dtype)
             np.matmul(d3[s:e], cols.transpose(0, 2, 1), out=each)
-            np.sum(each, axis=0, out=dWm if s == 0 else part)
-            if s:
-                dWm += part
-        return
-    for s in range(0, n, m):
-        e = min(n, s + m)
-        cols = g.gather(ws, "fwd.cols", s, e)
-        dT = ws.zeros(f"bwd.dT.{e - s}", (o, e - s, g.length), dWm.dtype)   # unused wide columns stay 0
-        np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
-        np.matmul(dT.reshape(o, -1), cols.T, out=dWm if s == 0 else part)
-        if s:
-            dWm += part
+            np.sum(each, axis=0, out=parts[u])
+    else:
+        def chunk(worker, u):
+            s, e = bounds[u]
+            cols = g.gather(ws, f"fwd.cols{worker}", s, e)
+            dT = ws.zeros(f"bwd.dT{worker}.{e - s}", (o, e - s, g.length), dWm.dtype)   # wide columns stay 0
+            np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
+            np.matmul(dT.reshape(o, -1), cols.T, out=parts[u])
+    threads.parallel_for(len(bounds), chunk)
+    np.copyto(dWm, parts[0])
+    for part in parts[1:]:
+        dWm += part
 
 
 def input_grad_stride1(dout, W, x_hw, pad, ws):
@@ -226,13 +243,14 @@ def input_grad_strided(d3, Wm, kernel, stride, pad, x_shape, out_hw, ws):
     o, k = Wm.shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel, stride, pad, out_hw
     length = oh * ow
-    m = chunk_samples(n, k, length, Wm.dtype.itemsize)
+    bounds = chunk_bounds(n, chunk_samples(n, k, length, Wm.dtype.itemsize))
     dx = np.empty(x_shape, dtype=Wm.dtype)
-    for s in range(0, n, m):
-        e = min(n, s + m)
-        dT = ws.get(f"bwd.dTs.{e - s}", (o, e - s, length), Wm.dtype)
-        cols = ws.get(f"bwd.cols.{e - s}", (c, kh, kw, e - s, oh, ow), Wm.dtype)
-        buf = ws.get(f"bwd.dxp.{e - s}", (c, e - s, h + 2 * ph, w + 2 * pw), Wm.dtype)
+
+    def chunk(worker, u):
+        s, e = bounds[u]
+        dT = ws.get(f"bwd.dTs{worker}.{e - s}", (o, e - s, length), Wm.dtype)
+        cols = ws.get(f"bwd.cols{worker}.{e - s}", (c, kh, kw, e - s, oh, ow), Wm.dtype)
+        buf = ws.get(f"bwd.dxp{worker}.{e - s}", (c, e - s, h + 2 * ph, w + 2 * pw), Wm.dtype)
         np.copyto(dT, d3[s:e].transpose(1, 0, 2))
         np.matmul(Wm.T, dT.reshape(o, -1), out=cols.reshape(k, -1))
         buf.fill(0)
@@ -240,4 +258,5 @@ def input_grad_strided(d3, Wm, kernel, stride, pad, x_shape, out_hw, ws):
             for j in range(kw):
                 buf[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[:, i, j]
         np.copyto(dx[s:e], buf[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+    threads.parallel_for(len(bounds), chunk)
     return dx

@@ -2,14 +2,40 @@
 
 import numpy as np
 
+from .. import threads
 from ..errors import ShapeError, describe, shape_str
 from ..gradcheck.registry import register_case
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int, init_std
 
 
+#: Products of at least this many multiply-adds are split by rows over layergraph's threads
+#: (:func:`layergraph.threads.parallel_for`); smaller ones go to BLAS whole.
+PARALLEL_MACS = 1 << 25
+
+
+def matmul_rows(a, b, out=None):
+    """``a @ b`` for 2-D ``a`` ``(M, K)`` and ``b`` ``(K, P)``; large products run as two or more row blocks of ``a``
+    in parallel (the blocks depend only on the shapes, so the result does not depend on the thread count)."""
+    m, k = a.shape
+    if out is None:
+        out = np.empty((m, b.shape[1]), dtype=np.result_type(a, b))
+    if m < 2 or m * k * b.shape[1] < PARALLEL_MACS:
+        return np.matmul(a, b, out=out)
+    blocks = threads.even_chunks(m, -(-m // 2))
+
+    def block(worker, u):
+        rows = slice(*blocks[u])
+        np.matmul(a[rows], b, out=out[rows])
+    threads.parallel_for(len(blocks), block)
+    return out
+
+
 class Affine(Layer):
     """Fully connected layer ``y = x.reshape(N, -1) @ W + b``.
+
+    Products of at least :data:`PARALLEL_MACS` multiply-adds run as row blocks on layergraph's threads (see
+    :mod:`layergraph.threads`); smaller ones go to BLAS whole.
 
     Parameters
     ----------
@@ -55,7 +81,7 @@ class Affine(Layer):
                 f"{self.in_features} features per sample, got shape {shape_str(x.shape)}"
             )
         x2 = x.reshape(x.shape[0], self.in_features).astype(self.params["W"].dtype, copy=False)
-        y = x2 @ self.params["W"]
+        y = matmul_rows(x2, self.params["W"])
         y += self.params["b"]
         self._x2, self._x_shape = x2, x.shape
         return y
@@ -64,11 +90,11 @@ class Affine(Layer):
         x2 = self._cached(self._x2)
         dout = self._check_dout(dout, (x2.shape[0], self.out_features))
         W = self.params["W"]
-        np.matmul(x2.T, dout, out=self.grads["W"])
+        matmul_rows(x2.T, dout, out=self.grads["W"])
         np.matmul(self._ones(x2.shape[0], dout.dtype), dout, out=self.grads["b"])  # column sums, via BLAS
         if not self.requires_input_grad:
             return None
-        return (dout @ W.T).reshape(self._x_shape)
+        return matmul_rows(dout, W.T).reshape(self._x_shape)
 
     def _ones(self, n, dtype):
         ones = self.__dict__.get("_ones_cache")
