@@ -19,8 +19,11 @@ large stored matrix back from memory, and a step's peak memory stays close to th
 * input gradient, larger strides: ``dcols = W^T x dout_chunk``, folded back (col2im) by ``kh * kw`` strided
   in-place adds into a padded, cache-sized chunk buffer.
 
-Scratch buffers live in a :class:`Workspace` owned by the layer and are reused while shapes stay the same; the arrays
-returned to callers (outputs and input gradients) are always freshly allocated.
+Chunks are independent and run on the threads of :func:`layergraph.threads.parallel_for`, each worker with its own
+scratch buffers; the chunk bounds depend only on the shapes and the weight gradient adds its per-chunk parts in chunk
+order, so results are the same for every thread count. Scratch buffers live in a :class:`Workspace` owned by the
+layer and are reused while shapes stay the same; the arrays returned to callers (outputs and input gradients) are
+always freshly allocated.
 """
 
 import numpy as np
