@@ -78,6 +78,32 @@ def test_conv_fast_paths_match_loops(kernels, dtype, tol):
             np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * max(1.0, np.abs(ref).max()), err_msg=str(g))
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-11), (np.float32, 2e-4)])
+def test_same_convolutions_take_the_joint_backward_and_match_loops(kernels, dtype, tol, monkeypatch):
+    """Stride 1, odd kernels, padding k // 2 ("same" size): weight and input gradients come from one loop over the
+    chunks (the centre tap of the input gradient's columns stands in for dout) whenever the gathers use wide rows."""
+    taken = []
+    joint = im2col.backward_same
+    monkeypatch.setattr(im2col, "backward_same", lambda *args: taken.append(joint(*args)) or taken[-1])
+    rng = np.random.default_rng([kernels[0], kernels[1], int(kernels[2]), kernels[3], 5])
+    for _ in range(10):
+        kh, kw = (int(2 * k + 1) for k in rng.integers(0, 3, 2))
+        c, o = (int(v) for v in rng.integers(1, 5, 2))
+        layer = Conv2D(c, o, (kh, kw), 1, (kh // 2, kw // 2), dtype=dtype, rng=rng)
+        x = rng.standard_normal((int(rng.integers(1, 6)), c, int(rng.integers(1, 9)), int(rng.integers(1, 21))))
+        x = x.astype(dtype)
+        y = layer.forward(x)
+        dout = rng.standard_normal(y.shape).astype(dtype)
+        dx = layer.backward(dout)
+        W = layer.params["W"].astype(np.float64)
+        _, dW, _, dx_ref = loop_conv(x.astype(np.float64), W, layer.params["b"].astype(np.float64), (1, 1),
+                                     (kh // 2, kw // 2), dout.astype(np.float64))
+        for got, ref in ((layer.grads["W"], dW), (dx, dx_ref)):
+            np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * max(1.0, np.abs(ref).max()))
+    used = sum(t is not None for t in taken)
+    assert used > 0 if kernels[2] else used == 0   # wide-row gathers on: some kernels take it; off: none can
+
+
 def test_conv_chunked_batches_with_a_shorter_last_chunk(monkeypatch):
     """Nine samples in chunks of two: four full chunks and one of a single sample, on every path."""
     rng = np.random.default_rng(7)

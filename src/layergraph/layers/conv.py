@@ -87,15 +87,23 @@ class Conv2D(Layer):
         np.sum(d3, axis=(0, 2), out=self.grads["b"])
         gW = self.grads["W"]
         dWm = gW.reshape(o, -1)                                  # a view unless the gradient is not contiguous
-        im2col.weight_grad(cols, dout, dWm, self._work)
+        dx = None
+        if self.requires_input_grad and self._same():
+            dx = im2col.backward_same(cols, dout, W, dWm, self._work)
+        if dx is None:
+            im2col.weight_grad(cols, dout, dWm, self._work)
         if not np.may_share_memory(dWm, gW):
             gW[...] = dWm.reshape(gW.shape)
-        if not self.requires_input_grad:
-            return None
+        if not self.requires_input_grad or dx is not None:
+            return dx
         if self.stride == (1, 1):
             return im2col.input_grad_stride1(dout, W, x_shape[2:], self.pad, self._work)
         return im2col.input_grad_strided(d3, W.reshape(o, -1), self.kernel_size, self.stride, self.pad, x_shape,
                                          out_hw, self._work)
+
+    def _same(self):
+        """Stride 1, odd kernel and padding ``k // 2`` on both axes: the output has the input's size."""
+        return self.stride == (1, 1) and all(k % 2 == 1 and p == k // 2 for k, p in zip(self.kernel_size, self.pad))
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
