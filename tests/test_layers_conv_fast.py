@@ -144,3 +144,20 @@ def test_outputs_and_input_gradients_are_fresh_arrays():
     np.testing.assert_array_equal(y1, keep_y)
     np.testing.assert_array_equal(d1, keep_d)
     assert not np.shares_memory(y1, y2) and not np.shares_memory(d1, d2)
+
+
+def test_one_layer_over_changing_input_sizes_matches_loops():
+    """The padded inputs live in reused buffers: a layer fed inputs of several sizes in turn (back to an earlier
+    size too) must still see zeros around each one."""
+    rng = np.random.default_rng(11)
+    for kernel, pad in (((3, 3), (1, 1)), ((3, 2), (2, 1)), ((5, 5), (0, 0))):
+        layer = Conv2D(2, 3, kernel, 1, pad, dtype=np.float64, rng=rng)
+        for hw in ((6, 7), (7, 6), (6, 7), (9, 5), (7, 6)):
+            x = rng.standard_normal((2, 2, *hw)) * 3.0
+            y = layer.forward(x)
+            dout = rng.standard_normal(y.shape)
+            dx = layer.backward(dout)
+            y_ref, dW, _, dx_ref = loop_conv(x, layer.params["W"], layer.params["b"], (1, 1), pad, dout)
+            np.testing.assert_allclose(y, y_ref, atol=1e-11, err_msg=str((kernel, pad, hw)))
+            np.testing.assert_allclose(layer.grads["W"], dW, atol=1e-10, err_msg=str((kernel, pad, hw)))
+            np.testing.assert_allclose(dx, dx_ref, atol=1e-11, err_msg=str((kernel, pad, hw)))

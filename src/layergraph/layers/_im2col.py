@@ -104,6 +104,10 @@ class Columns:
     kernel, stride, out_hw : (int, int)
     rows_out : int
         Rows of the weight matrix the columns will be multiplied by (output channels).
+    ws : Workspace, optional
+        Where the padded input is kept between calls (one buffer per *name* and geometry, whose zero border is
+        never written); without it a new zero-padded array is made.
+    name : str
 
     With stride 1 the gather uses "wide rows": for kernel offset ``(i, j)`` the columns of a sample are the
     contiguous run ``xp_flat[i * Wp + j : i * Wp + j + OH * Wp]`` of its flattened padded plane, so each copied run
@@ -114,7 +118,7 @@ class Columns:
     wide layout would cost more than the gather saves.
     """
 
-    def __init__(self, x, pad, kernel, stride, out_hw, rows_out):
+    def __init__(self, x, pad, kernel, stride, out_hw, rows_out, ws=None, name="xp"):
         (kh, kw), (oh, ow) = kernel, out_hw
         n, c, h, w = x.shape
         self.wide = (WIDE_ROWS and stride == (1, 1) and kw > 1
@@ -123,7 +127,11 @@ class Columns:
         x = x[:, :, cut_h:h - cut_h, cut_w:w - cut_w]
         (ph, pw), extra = (max(pad[0], 0), max(pad[1], 0)), int(self.wide)
         if ph or pw or extra:
-            xp = np.zeros((n, c, x.shape[2] + 2 * ph + extra, x.shape[3] + 2 * pw), dtype=x.dtype)
+            shape = (n, c, x.shape[2] + 2 * ph + extra, x.shape[3] + 2 * pw)
+            if ws is None:
+                xp = np.zeros(shape, dtype=x.dtype)
+            else:   # the interior's place follows from the shape and the key, so the border stays zero
+                xp = ws.zeros(f"{name}.{ph}.{pw}.{extra}", shape, x.dtype)
             xp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
         else:
             xp = x
@@ -262,7 +270,7 @@ def input_grad_stride1(dout, W, x_hw, pad, ws):
     ``dout`` is padded by ``kh - 1 - ph`` rows and ``kw - 1 - pw`` columns (cropped where that is negative).
     """
     o, c, kh, kw = W.shape
-    g = Columns(dout, (kh - 1 - pad[0], kw - 1 - pad[1]), (kh, kw), (1, 1), x_hw, c)
+    g = Columns(dout, (kh - 1 - pad[0], kw - 1 - pad[1]), (kh, kw), (1, 1), x_hw, c, ws, "bwd.dp")
     Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
     return correlate(g, Wd, None, ws, tag="bwd")
 
@@ -278,7 +286,7 @@ def backward_same(gx, dout, W, dWm, ws):
     """
     o, c, kh, kw = W.shape
     n = dout.shape[0]
-    gd = Columns(dout, (kh // 2, kw // 2), (kh, kw), (1, 1), gx.out_hw, c)
+    gd = Columns(dout, (kh // 2, kw // 2), (kh, kw), (1, 1), gx.out_hw, c, ws, "bwd.dp")
     if not (gx.wide and gd.wide and gd.length == gx.length):
         return None
     Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)

@@ -73,7 +73,8 @@ class Conv2D(Layer):
         W = self.params["W"]
         x = x.astype(W.dtype, copy=False)
         out_hw = sp.output_hw(self, x.shape, self.kernel_size, self.stride, self.pad)
-        cols = im2col.Columns(x, self.pad, self.kernel_size, self.stride, out_hw, self.out_channels)
+        cols = im2col.Columns(x, self.pad, self.kernel_size, self.stride, out_hw, self.out_channels,
+                              self._work, "fwd.xp")
         y = im2col.correlate(cols, W.reshape(self.out_channels, -1), self.params["b"], self._work)
         self._cache = (cols, x.shape, out_hw)
         return y
