@@ -172,3 +172,20 @@ def test_layernorm_errors():
         LayerNorm((3, 0))
     with pytest.raises(ValueError, match="eps"):
         LayerNorm(3, eps=-1.0)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2, 5)])
+@pytest.mark.parametrize("train", [True, False])
+def test_batchnorm_outputs_and_gradients_are_fresh_arrays(shape, train):
+    """BatchNorm keeps its normalised input in a reused buffer; what it returns is never that buffer."""
+    rng = np.random.default_rng(4)
+    bn = BatchNorm(shape[1], dtype=np.float64)
+    x1, x2 = rng.standard_normal((2, *shape))
+    y1 = bn.forward(x1, train=train)
+    d1 = bn.backward(np.ones_like(y1))
+    keep = y1.copy(), d1.copy()
+    y2 = bn.forward(x2 * 3 + 1, train=train)
+    d2 = bn.backward(rng.standard_normal(shape))
+    np.testing.assert_array_equal(y1, keep[0])
+    np.testing.assert_array_equal(d1, keep[1])
+    assert not np.shares_memory(y1, y2) and not np.shares_memory(d1, d2)

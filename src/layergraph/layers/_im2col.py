@@ -31,6 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from .. import threads
+from ._workspace import Workspace  # noqa: F401  (the layers' scratch buffers)
 
 #: Target size in bytes of one chunk's column buffer (kept in the processor's L2 cache).
 CHUNK_BYTES = 1 << 20
@@ -42,29 +43,6 @@ MIN_COLUMNS = 1024
 PER_SAMPLE_LENGTH = 256
 #: Gather stride-1 windows as "wide rows" (see :class:`Columns`); False gathers (OH, OW) windows.
 WIDE_ROWS = True
-
-
-class Workspace:
-    """Named scratch arrays reused across calls while their shape and dtype stay the same."""
-
-    def __init__(self):
-        self._arrays = {}
-
-    def get(self, name, shape, dtype):
-        """Return an uninitialised array of *shape* and *dtype* (the same object as last time when they match)."""
-        a = self._arrays.get(name)
-        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
-            a = np.empty(shape, dtype=dtype)
-            self._arrays[name] = a
-        return a
-
-    def zeros(self, name, shape, dtype):
-        """Like :meth:`get`, but a newly made array starts as zeros (a reused one keeps its contents)."""
-        a = self._arrays.get(name)
-        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
-            a = np.zeros(shape, dtype=dtype)
-            self._arrays[name] = a
-        return a
 
 
 def chunk_samples(n, k, length, itemsize):

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import ShapeError, describe, shape_str
 from ..gradcheck.registry import register_case
+from ._workspace import Workspace
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int
 
@@ -87,6 +88,7 @@ class BatchNorm(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.buffers = {"running_mean": np.zeros(c, dtype=self.dtype), "running_var": np.ones(c, dtype=self.dtype)}
         self._cache = None
+        self._work = Workspace()
 
     def forward(self, x, train=True):
         x = np.asarray(x)
@@ -98,24 +100,24 @@ class BatchNorm(Layer):
         x = x.astype(dtype, copy=False)
         bshape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
         m = x.size // self.num_features
+        xhat = self._work.get("xhat", x.shape, dtype)   # kept for backward (reused: no fresh pages)
         if train:
             if m < 2:
                 raise ShapeError(f"{describe(self)}: training needs more than one value per channel, got an "
                                  f"input of shape {shape_str(x.shape)}")
-            mean = (_channel_sum(x) / m).reshape(bshape)
-            xhat = x - mean
-            var = (_channel_dot(xhat, xhat) / m).reshape(bshape)
-            inv_std = 1.0 / np.sqrt(var + self.eps)
-            xhat *= inv_std
+            mean = _channel_sum(x) / m
+            np.subtract(x, mean.reshape(bshape), out=xhat)
+            var = _channel_dot(xhat, xhat) / m
+            inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(bshape)
             rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
             rm *= self.momentum
-            rm += (1.0 - self.momentum) * mean.reshape(-1)
+            rm += (1.0 - self.momentum) * mean
             rv *= self.momentum
-            rv += (1.0 - self.momentum) * (m / (m - 1.0)) * var.reshape(-1)
+            rv += (1.0 - self.momentum) * (m / (m - 1.0)) * var
         else:
             inv_std = (1.0 / np.sqrt(self.buffers["running_var"] + self.eps)).reshape(bshape).astype(dtype)
-            xhat = x - self.buffers["running_mean"].reshape(bshape)
-            xhat *= inv_std
+            np.subtract(x, self.buffers["running_mean"].reshape(bshape), out=xhat)
+        xhat *= inv_std
         y = xhat * self.params["gamma"].reshape(bshape)
         y += self.params["beta"].reshape(bshape)
         self._cache = (xhat, inv_std, bshape, train)
@@ -132,12 +134,11 @@ class BatchNorm(Layer):
         scale = self.params["gamma"].reshape(bshape) * inv_std
         if not train:
             return dout * scale
-        # dx = gamma * inv_std / M * (M * dout - sum(dout) - xhat * sum(dout * xhat))
+        # dx = gamma * inv_std * (dout - (xhat * sum(dout * xhat) + sum(dout)) / M), in four passes
         m = xhat.size // self.num_features
-        dx = xhat * dgamma.reshape(bshape)
-        dx += dbeta.reshape(bshape)
-        dx *= -1.0 / m
-        dx += dout
+        dx = xhat * (dgamma / m).reshape(bshape)
+        dx += (dbeta / m).reshape(bshape)
+        np.subtract(dout, dx, out=dx)
         dx *= scale
         return dx
 

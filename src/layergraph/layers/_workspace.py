@@ -1,0 +1,26 @@
+"""Scratch arrays a layer keeps between calls, so that hot paths do not ask the allocator for fresh pages."""
+
+import numpy as np
+
+
+class Workspace:
+    """Named scratch arrays reused across calls while their shape and dtype stay the same."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, name, shape, dtype):
+        """Return an uninitialised array of *shape* and *dtype* (the same object as last time when they match)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = np.empty(shape, dtype=dtype)
+            self._arrays[name] = a
+        return a
+
+    def zeros(self, name, shape, dtype):
+        """Like :meth:`get`, but a newly made array starts as zeros (a reused one keeps its contents)."""
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = np.zeros(shape, dtype=dtype)
+            self._arrays[name] = a
+        return a
