@@ -12,21 +12,29 @@ from scipy.special import expit
 from ..gradcheck.registry import register_case
 from .base import Layer
 
-_ZEROS = {}
+#: ``max(x, 0)`` runs by rows of this many values against one shared row of zeros (see :func:`max_zero`).
+ROW = 1 << 14
+_ZERO_ROWS = {}
 
 
-def zeros_like_read_only(x):
-    """A read-only array of zeros with the shape and dtype of the C-contiguous array ``x``.
+def max_zero(x):
+    """``np.maximum(x, 0)`` for a C-contiguous float array, about 2.5x faster on large arrays.
 
-    It is cut from one shared zero buffer per dtype (grown as needed), so repeated calls allocate nothing. NumPy
-    runs ``np.maximum`` about three times faster on two arrays than on an array and the scalar 0.
+    NumPy's vectorised loop for ``maximum`` needs two arrays: against the scalar 0 it runs a slower loop. So the
+    flattened ``x`` is taken by rows of :data:`ROW` values, each compared with one shared, read-only row of zeros
+    (the rest with the scalar). The result is identical, NaN and signed zeros included.
     """
-    buf = _ZEROS.get(x.dtype)
-    if buf is None or buf.size < x.size:
-        buf = np.zeros(max(x.size, 2 * (0 if buf is None else buf.size)), dtype=x.dtype)
-        buf.flags.writeable = False
-        _ZEROS[x.dtype] = buf
-    return buf[:x.size].reshape(x.shape)
+    zero = _ZERO_ROWS.get(x.dtype)
+    if zero is None:
+        zero = _ZERO_ROWS[x.dtype] = np.zeros(ROW, dtype=x.dtype)
+        zero.flags.writeable = False
+    y = np.empty_like(x)
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    k = xf.size - xf.size % ROW
+    if k:
+        np.maximum(xf[:k].reshape(-1, ROW), zero, out=yf[:k].reshape(-1, ROW))
+    np.maximum(xf[k:], 0, out=yf[k:])
+    return y
 
 
 class ReLU(Layer):
@@ -40,7 +48,7 @@ class ReLU(Layer):
         x = np.asarray(x)
         self._mask = x > 0
         if x.flags.c_contiguous and x.dtype.kind == "f":
-            return np.maximum(x, zeros_like_read_only(x))
+            return max_zero(x)
         return np.maximum(x, 0)
 
     def backward(self, dout):
