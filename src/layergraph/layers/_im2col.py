@@ -129,12 +129,20 @@ class Columns:
         # Large planes without wide rows: one product per sample, written straight into the output.
         self.per_sample = not self.wide and self.length >= PER_SAMPLE_LENGTH
 
-    def gather(self, ws, name, start, stop):
-        """Copy the windows of samples ``start:stop`` into the workspace buffer *name*; return it as ``(K, m * L)``."""
+    def gather(self, ws, name, start, stop, ones_row=False):
+        """Copy the windows of samples ``start:stop`` into the workspace buffer *name*; return it as ``(K, m * L)``,
+        or with *ones_row* as ``(K + 1, m * L)`` whose last row is ones (a bias column of the weights then adds the
+        bias inside the product)."""
         c, kh, kw = self.view.shape[:3]
-        cols = ws.get(f"{name}.{stop - start}", (c, kh, kw, stop - start, *self.tail), self.xp.dtype)
-        np.copyto(cols, self.view[:, :, :, start:stop])
-        return cols.reshape(c * kh * kw, -1)
+        m, k = stop - start, c * kh * kw
+        if not ones_row:
+            cols = ws.get(f"{name}.{m}", (c, kh, kw, m, *self.tail), self.xp.dtype)
+            np.copyto(cols, self.view[:, :, :, start:stop])
+            return cols.reshape(k, -1)
+        cols = ws.get(f"{name}.{m}.1", (k + 1, m * self.length), self.xp.dtype)
+        np.copyto(cols[:k].reshape(c, kh, kw, m, *self.tail), self.view[:, :, :, start:stop])
+        cols[k] = 1.0
+        return cols
 
     def gather_per_sample(self, ws, name, start, stop):
         """Copy the windows of samples ``start:stop`` into buffer *name*, returned as ``(m, K, L)``."""
@@ -169,17 +177,16 @@ def correlate(g, Wm, bias, ws, tag="fwd"):
                 y3[s:e] += bias[:, None]
     else:
         bounds = chunk_bounds(n, chunk_samples(n, k, g.length, Wm.dtype.itemsize))
+        # the bias as one more weight column, times a row of ones under the columns: adding it in the product
+        # costs 1/K more multiply-adds, adding it while copying the output out of the product costs a slower copy
+        Wb = Wm if bias is None else np.concatenate([Wm, bias[:, None].astype(Wm.dtype)], axis=1)
 
         def chunk(worker, u):
             s, e = bounds[u]
-            cols = g.gather(ws, f"{tag}.cols{worker}", s, e)
+            cols = g.gather(ws, f"{tag}.cols{worker}", s, e, ones_row=bias is not None)
             prod = ws.get(f"{tag}.prod{worker}.{e - s}", (o, e - s, g.length), Wm.dtype)
-            np.matmul(Wm, cols, out=prod.reshape(o, -1))
-            out = y[s:e].transpose(1, 0, 2, 3)
-            if bias is None:
-                np.copyto(out, g.out_view(prod))
-            else:
-                np.add(g.out_view(prod), bias[:, None, None, None], out=out)
+            np.matmul(Wb, cols, out=prod.reshape(o, -1))
+            np.copyto(y[s:e].transpose(1, 0, 2, 3), g.out_view(prod))
     threads.parallel_for(len(bounds), chunk)
     return y
 
