@@ -47,7 +47,7 @@ class ReLU(Layer):
     def forward(self, x, train=True):
         x = np.asarray(x)
         self._mask = x > 0
-        if x.flags.c_contiguous and x.dtype.kind == "f":
+        if x.size >= ROW and x.flags.c_contiguous and x.dtype.kind == "f":
             return max_zero(x)
         return np.maximum(x, 0)
 
