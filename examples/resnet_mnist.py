@@ -7,10 +7,10 @@ res2:   Residual(Conv 3x3 stride 2 -> BN -> ReLU -> Conv 3x3 -> BN,
                  projection = Conv 1x1 stride 2 -> BN) -> ReLU                           (32, 7, 7)
 head:   GlobalAvgPool -> Dropout(0.2) -> Affine(32->10) -> SoftmaxWithLoss
 
-Speed: one training step (forward + backward, float32, one thread) takes about 80-100 ms at batch 64 and about
-140 ms at this example's batch of 100 (the previous convolution code: about 110 and 210 ms), against about 61 ms
-for the same network in PyTorch 2.13 at batch 64 (row "ResNet (example)" of ``benchmarks/layers.py``; figures from
-a shared 2-core machine, see docs/performance.md).
+Speed: one training step (forward + backward, float32, one thread) takes about 70-90 ms at batch 64 and about
+125-145 ms at this example's batch of 100, against 64-91 ms for the same network in PyTorch 2.13 at batch 64
+measured in the same runs (row "ResNet (example)" of ``benchmarks/layers.py``; figures from a shared 2-core machine
+whose timings swing by 10-30 % between runs, see docs/performance.md).
 
 Usage::
 
