@@ -4,8 +4,9 @@ The batch is processed in chunks of ``m`` samples. For each chunk the input wind
 strided window view into a column buffer laid out ``(K, m * L)`` (``K = C * kh * kw`` rows, one column per output
 position of the ``m`` samples, ``L = OH * OW``), and one matrix product ``(O, K) x (K, m * L)`` computes the chunk's
 output. The chunk is sized so that the column buffer stays within the processor's cache (about 1 MiB), yet the
-product is wide enough to run at full BLAS speed; its result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)``
-output with the bias added in the same pass (blocks of ``L`` contiguous values, so the copy is cheap). Large
+product is wide enough to run at full BLAS speed. The bias is added inside the product (one more weight column,
+times a row of ones under the columns), and the result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)``
+output. Large
 planes gathered without wide rows (see :class:`Columns`) use one product per sample instead, ``(O, K) x (K, L)``,
 written straight into the output.
 
@@ -14,7 +15,8 @@ from the forward pass (``kh * kw`` times the input's size): the gather of a cach
 large stored matrix back from memory, and a step's peak memory stays close to the activations themselves.
 
 * weight gradient: ``dW += dout_chunk (O, m * L) x cols_chunk^T (m * L, K)`` per chunk (computed transposed
-  when ``K >= O``, see :func:`chunk_weight_grad`);
+  when ``K > O``, see :func:`chunk_weight_grad`);
+* stride-1 "same" convolutions compute the weight and input gradients in one loop (:func:`backward_same`);
 * input gradient, stride 1: a "full" correlation of ``dout`` (padded by ``kh - 1 - ph`` rows and ``kw - 1 - pw``
   columns) with the flipped, transposed kernel: the same gather and product as the forward pass, no scatter;
 * input gradient, larger strides: ``dcols = W^T x dout_chunk``, folded back (col2im) by ``kh * kw`` strided
