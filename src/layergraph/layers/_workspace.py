@@ -11,16 +11,14 @@ class Workspace:
 
     def get(self, name, shape, dtype):
         """Return an uninitialised array of *shape* and *dtype* (the same object as last time when they match)."""
-        a = self._arrays.get(name)
-        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
-            a = np.empty(shape, dtype=dtype)
-            self._arrays[name] = a
-        return a
+        return self._array(name, shape, dtype, np.empty)
 
     def zeros(self, name, shape, dtype):
         """Like :meth:`get`, but a newly made array starts as zeros (a reused one keeps its contents)."""
+        return self._array(name, shape, dtype, np.zeros)
+
+    def _array(self, name, shape, dtype, make):
         a = self._arrays.get(name)
         if a is None or a.shape != tuple(shape) or a.dtype != dtype:
-            a = np.zeros(shape, dtype=dtype)
-            self._arrays[name] = a
+            a = self._arrays[name] = make(shape, dtype=dtype)
         return a
