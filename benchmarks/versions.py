@@ -6,7 +6,7 @@ two tables taken minutes apart cannot show whether a change helped. This script 
 same network (same seeds) with both and alternates them round by round (which goes first alternates too). Each
 round times a few steps of each; the per-round ratios new / old share the machine's state, so their median and
 interquartile range are what to read. The losses of the first step are printed: equal losses show that both
-versions compute the same thing.
+forward passes compute the same thing (the gradients are the tests' business).
 
 Usage::
 
@@ -28,9 +28,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-import layergraph
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "src"))          # the working tree, whatever copy is installed
+import layergraph  # noqa: E402
 
 
 def load_revision(rev, where):
@@ -39,7 +39,7 @@ def load_revision(rev, where):
     subprocess.run(["tar", "-x", "-C", where], input=tar.stdout, check=True)
     pkg = os.path.join(where, "layergraph_old")
     os.rename(os.path.join(where, "src", "layergraph"), pkg)
-    absolute = re.compile(r"\b(from|import) layergraph(?=[. \n])")
+    absolute = re.compile(r"\b(from|import) layergraph(?=[.\s]|$)", re.M)
     for folder, _, files in os.walk(pkg):
         for name in files:
             if name.endswith(".py"):

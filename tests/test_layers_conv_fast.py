@@ -90,15 +90,16 @@ def test_same_convolutions_take_the_joint_backward_and_match_loops(kernels, dtyp
         kh, kw = (int(2 * k + 1) for k in rng.integers(0, 3, 2))
         c, o = (int(v) for v in rng.integers(1, 5, 2))
         layer = Conv2D(c, o, (kh, kw), 1, (kh // 2, kw // 2), dtype=dtype, rng=rng)
+        layer.params["b"][...] = rng.standard_normal(o)
         x = rng.standard_normal((int(rng.integers(1, 6)), c, int(rng.integers(1, 9)), int(rng.integers(1, 21))))
         x = x.astype(dtype)
         y = layer.forward(x)
         dout = rng.standard_normal(y.shape).astype(dtype)
         dx = layer.backward(dout)
         W = layer.params["W"].astype(np.float64)
-        _, dW, _, dx_ref = loop_conv(x.astype(np.float64), W, layer.params["b"].astype(np.float64), (1, 1),
-                                     (kh // 2, kw // 2), dout.astype(np.float64))
-        for got, ref in ((layer.grads["W"], dW), (dx, dx_ref)):
+        y_ref, dW, db, dx_ref = loop_conv(x.astype(np.float64), W, layer.params["b"].astype(np.float64), (1, 1),
+                                          (kh // 2, kw // 2), dout.astype(np.float64))
+        for got, ref in ((y, y_ref), (layer.grads["W"], dW), (layer.grads["b"], db), (dx, dx_ref)):
             np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * max(1.0, np.abs(ref).max()))
     used = sum(t is not None for t in taken)
     assert used > 0 if kernels[2] else used == 0   # wide-row gathers on: some kernels take it; off: none can
@@ -146,18 +147,47 @@ def test_outputs_and_input_gradients_are_fresh_arrays():
     assert not np.shares_memory(y1, y2) and not np.shares_memory(d1, d2)
 
 
-def test_one_layer_over_changing_input_sizes_matches_loops():
-    """The padded inputs live in reused buffers: a layer fed inputs of several sizes in turn (back to an earlier
-    size too) must still see zeros around each one."""
+@pytest.mark.parametrize("c, o, needs_dx", [(2, 3, True), (1, 3, False), (1, 3, True)])
+def test_one_layer_over_changing_input_sizes_matches_loops(c, o, needs_dx):
+    """Scratch buffers (padded inputs, wide-row gradients) are reused while shapes repeat: a layer fed inputs of
+    several sizes in turn, switching between wide-row and window gathers (for 1 -> 3 channels the window gather is
+    taken above 16 output columns), must still see zeros where it expects them."""
     rng = np.random.default_rng(11)
-    for kernel, pad in (((3, 3), (1, 1)), ((3, 2), (2, 1)), ((5, 5), (0, 0))):
-        layer = Conv2D(2, 3, kernel, 1, pad, dtype=np.float64, rng=rng)
-        for hw in ((6, 7), (7, 6), (6, 7), (9, 5), (7, 6)):
-            x = rng.standard_normal((2, 2, *hw)) * 3.0
+    sizes = ((6, 7), (10, 17), (10, 15), (7, 6), (10, 17), (9, 5), (10, 15))
+    for kernel, pad in (((3, 3), (1, 1)), ((3, 2), (2, 1)), ((5, 5), (0, 0)), ((3, 3), (0, 0))):
+        layer = Conv2D(c, o, kernel, 1, pad, dtype=np.float64, rng=rng)
+        layer.params["b"][...] = rng.standard_normal(o)
+        layer.requires_input_grad = needs_dx
+        for hw in sizes:
+            x = rng.standard_normal((2, c, *hw)) * 3.0
             y = layer.forward(x)
             dout = rng.standard_normal(y.shape)
             dx = layer.backward(dout)
-            y_ref, dW, _, dx_ref = loop_conv(x, layer.params["W"], layer.params["b"], (1, 1), pad, dout)
-            np.testing.assert_allclose(y, y_ref, atol=1e-11, err_msg=str((kernel, pad, hw)))
-            np.testing.assert_allclose(layer.grads["W"], dW, atol=1e-10, err_msg=str((kernel, pad, hw)))
-            np.testing.assert_allclose(dx, dx_ref, atol=1e-11, err_msg=str((kernel, pad, hw)))
+            y_ref, dW, db, dx_ref = loop_conv(x, layer.params["W"], layer.params["b"], (1, 1), pad, dout)
+            what = str((c, o, kernel, pad, hw))
+            np.testing.assert_allclose(y, y_ref, atol=1e-11, err_msg=what)
+            np.testing.assert_allclose(layer.grads["W"], dW, atol=1e-10, err_msg=what)
+            np.testing.assert_allclose(layer.grads["b"], db, atol=1e-11, err_msg=what)
+            if needs_dx:
+                np.testing.assert_allclose(dx, dx_ref, atol=1e-11, err_msg=what)
+            else:
+                assert dx is None
+
+
+@pytest.mark.parametrize("stride, pad", [((1, 1), (1, 1)), ((1, 1), (0, 2)), ((2, 1), (1, 0))])
+def test_conv_results_are_the_same_for_every_thread_count(stride, pad):
+    """Chunk bounds depend on shapes only and partial weight gradients are added in chunk order: forward, dW, db
+    and dx are equal bit for bit with 1, 2 and 3 threads."""
+    import layergraph as lg
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((23, 4, 13, 12)).astype(np.float32)
+    results = []
+    for n in (1, 2, 3):
+        layer = Conv2D(4, 6, 3, stride, pad, rng=1)
+        with lg.threads.num_threads(n):
+            y = layer.forward(x)
+            dx = layer.backward(np.cos(y))
+        results.append((y, layer.grads["W"].copy(), layer.grads["b"].copy(), dx))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)

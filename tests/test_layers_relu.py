@@ -4,28 +4,50 @@ import numpy as np
 import pytest
 
 import layergraph as lg
+from layergraph.layers.activations import ROW, max_zero
+
+
+def assert_same_bits(y, ref):
+    """Equal values, NaN in the same places and the same sign of every zero."""
+    assert y.dtype == ref.dtype and y.shape == ref.shape
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(ref))
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(ref))
+    np.testing.assert_array_equal(y, ref)
+
+
+def special(dtype, shape, rng):
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    values = [np.nan, -0.0, 0.0, np.inf, -np.inf, np.finfo(dtype).tiny / 4, -np.finfo(dtype).tiny / 4, -np.nan]
+    for start in (0, ROW - 3, flat.size - len(values)):       # first row, across a row boundary, the tail
+        if start + len(values) <= flat.size:
+            flat[start:start + len(values)] = values
+    return x
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_forward_equals_maximum_with_zero_on_special_values_and_layouts(dtype):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((3, 4, 5, 6)).astype(dtype)
-    x.flat[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, np.finfo(dtype).tiny / 4]
+@pytest.mark.parametrize("shape", [(3, 4, 5, 6), (3, 2, 61, 67)])    # below and above one row of values
+def test_relu_forward_equals_maximum_with_zero_on_special_values_and_layouts(dtype, shape):
+    x = special(dtype, shape, np.random.default_rng(0))
     layer = lg.ReLU()
-    for arr in (x, x[:, :, ::2], x.transpose(0, 2, 3, 1), x[:1], x.reshape(-1)[:7]):
+    for arr in (x, x[:, :, ::2], x.transpose(0, 2, 3, 1), x[:1], x.reshape(-1)[:ROW + 7], np.asfortranarray(x)):
         y = layer.forward(arr)
-        ref = np.maximum(arr, 0)
-        assert y.dtype == arr.dtype and y.shape == arr.shape and y.flags.writeable
-        np.testing.assert_array_equal(y, ref)
-        assert not np.signbit(y[~np.isnan(y)]).any()          # never -0.0
+        assert y.flags.writeable and not np.shares_memory(y, arr)
+        assert_same_bits(y, np.maximum(arr, 0))
     y1 = layer.forward(x)
     y2 = layer.forward(x * 2)
     assert not np.shares_memory(y1, y2)
 
 
 def test_relu_forward_on_sizes_around_whole_rows():
-    from layergraph.layers.activations import ROW
     layer = lg.ReLU()
+    rng = np.random.default_rng(1)
     for n in (5, ROW - 1, ROW, ROW + 3, 3 * ROW, 3 * ROW + 7):
-        x = np.linspace(-1.0, 1.0, n, dtype=np.float32)
-        np.testing.assert_array_equal(layer.forward(x), np.maximum(x, 0))
+        x = rng.standard_normal(n).astype(np.float32)
+        x[::7] = -0.0
+        assert_same_bits(layer.forward(x), np.maximum(x, 0))
+
+
+def test_max_zero_refuses_non_contiguous_input():
+    with pytest.raises(ValueError, match="C-contiguous"):
+        max_zero(np.asfortranarray(np.ones((ROW, 2), dtype=np.float32)))

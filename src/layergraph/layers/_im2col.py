@@ -5,8 +5,8 @@ strided window view into a column buffer laid out ``(K, m * L)`` (``K = C * kh *
 position of the ``m`` samples, ``L = OH * OW``), and one matrix product ``(O, K) x (K, m * L)`` computes the chunk's
 output. The chunk is sized so that the column buffer stays within the processor's cache (about 1 MiB), yet the
 product is wide enough to run at full BLAS speed. The bias is added inside the product (one more weight column,
-times a row of ones under the columns), and the result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)``
-output. Large
+times a row of ones under the columns), and the result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)`` output.
+Large
 planes gathered without wide rows (see :class:`Columns`) use one product per sample instead, ``(O, K) x (K, L)``,
 written straight into the output.
 
@@ -73,6 +73,12 @@ def window_view(xp, kernel, stride, out_hw):
     return win.transpose(1, 4, 5, 0, 2, 3)
 
 
+def wide_rows(c, kernel, stride, ow, rows_out):
+    """Whether :class:`Columns` gathers wide rows for ``c`` channels, *kernel*, *stride*, ``OW`` and *rows_out*."""
+    kh, kw = kernel
+    return WIDE_ROWS and stride == (1, 1) and kw > 1 and (ow <= 16 or c * kh * kw >= 4 * rows_out)
+
+
 class Columns:
     """The (padded) input of one pass and how its windows are gathered into column buffers.
 
@@ -85,8 +91,9 @@ class Columns:
     rows_out : int
         Rows of the weight matrix the columns will be multiplied by (output channels).
     ws : Workspace, optional
-        Where the padded input is kept between calls (one buffer per *name* and geometry, whose zero border is
-        never written); without it a new zero-padded array is made.
+        Where the padded input is kept between calls: one buffer per *name* and padding, made anew (zero-filled)
+        when its shape changes; only its interior is ever written, so its border stays zero. Without *ws* a new
+        zero-padded array is made.
     name : str
 
     With stride 1 the gather uses "wide rows": for kernel offset ``(i, j)`` the columns of a sample are the
@@ -101,8 +108,7 @@ class Columns:
     def __init__(self, x, pad, kernel, stride, out_hw, rows_out, ws=None, name="xp"):
         (kh, kw), (oh, ow) = kernel, out_hw
         n, c, h, w = x.shape
-        self.wide = (WIDE_ROWS and stride == (1, 1) and kw > 1
-                     and (ow <= 16 or c * kh * kw >= 4 * rows_out))
+        self.wide = wide_rows(c, kernel, stride, ow, rows_out)
         cut_h, cut_w = max(-pad[0], 0), max(-pad[1], 0)
         x = x[:, :, cut_h:h - cut_h, cut_w:w - cut_w]
         (ph, pw), extra = (max(pad[0], 0), max(pad[1], 0)), int(self.wide)
@@ -218,8 +224,8 @@ def chunk_weight_grad(cols, d, part):
 def weight_grad(g, dout, dWm, ws):
     """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``.
 
-    Each chunk's product goes to its own ``(O, K)`` partial sum (chunks run in parallel); the partial sums are added
-    in chunk order, so ``dW`` does not depend on the thread count.
+    Each chunk's product goes to its own partial sum (``(O, K)``, or ``(K, O)`` when ``K > O``; chunks run in
+    parallel); the partial sums are added in chunk order, so ``dW`` does not depend on the thread count.
     """
     n = g.xp.shape[0]
     o, k = dWm.shape
@@ -242,7 +248,8 @@ def weight_grad(g, dout, dWm, ws):
         def chunk(worker, u):
             s, e = bounds[u]
             cols = g.gather(ws, f"fwd.cols{worker}", s, e)
-            dT = ws.zeros(f"bwd.dT{worker}.{e - s}", (o, e - s, g.length), dWm.dtype)   # wide columns stay 0
+            # the extra columns of wide rows are never written, so they stay 0: one buffer per row layout
+            dT = ws.zeros(f"bwd.dT{worker}.{e - s}.{g.row}.{g.out_hw[1]}", (o, e - s, g.length), dWm.dtype)
             np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
             chunk_weight_grad(cols, dT.reshape(o, -1), store[u])
     threads.parallel_for(len(bounds), chunk)
@@ -273,9 +280,10 @@ def backward_same(gx, dout, W, dWm, ws):
     """
     o, c, kh, kw = W.shape
     n = dout.shape[0]
-    gd = Columns(dout, (kh // 2, kw // 2), (kh, kw), (1, 1), gx.out_hw, c, ws, "bwd.dp")
-    if not (gx.wide and gd.wide and gd.length == gx.length):
+    if not (gx.wide and wide_rows(o, (kh, kw), (1, 1), gx.out_hw[1], c)):
         return None
+    gd = Columns(dout, (kh // 2, kw // 2), (kh, kw), (1, 1), gx.out_hw, c, ws, "bwd.dp")
+    # both wide and padded by k // 2: the same rows of W + 2 * (kw // 2) values, so gd.length == gx.length
     Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
     bounds = chunk_bounds(n, chunk_samples(n, max(c, o) * kh * kw, gx.length, W.dtype.itemsize))
     store, parts = weight_parts(ws, len(bounds), o, c * kh * kw, W.dtype)

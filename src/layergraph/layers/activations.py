@@ -29,7 +29,9 @@ def max_zero(x):
     if zero is None:
         zero = _ZERO_ROWS[x.dtype] = np.zeros(ROW, dtype=x.dtype)
         zero.flags.writeable = False
-    y = np.empty_like(x)
+    if not x.flags.c_contiguous:
+        raise ValueError("max_zero: x must be C-contiguous")
+    y = np.empty(x.shape, dtype=x.dtype)
     xf, yf = x.reshape(-1), y.reshape(-1)
     k = xf.size - xf.size % ROW
     if k:
