@@ -1,8 +1,9 @@
 """NumPy's BLAS thread count: read, set and limited for a while (through ``threadpoolctl``, when it is installed).
 
-The recurrent layers' time loop multiplies one small ``(N, H) x (H, G)`` product per step. Below :data:`SMALL_STEP` multiply-adds a
-second BLAS thread costs more than it saves, so such loops run BLAS single-threaded. Thread counts are read and
-limited with ``threadpoolctl`` when it is installed; without it nothing is limited.
+The recurrent layers' time loop multiplies one small ``(N, H) x (H, G)`` product per step. Below
+:data:`SMALL_STEP` multiply-adds a second BLAS thread costs more than it saves, so such loops run BLAS
+single-threaded. Thread counts are read and limited with ``threadpoolctl`` when it is installed; without it nothing
+is limited.
 """
 
 import contextlib

@@ -253,9 +253,14 @@ def weight_grad(g, dout, dWm, ws):
             np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
             chunk_weight_grad(cols, dT.reshape(o, -1), store[u])
     threads.parallel_for(len(bounds), chunk)
-    np.copyto(dWm, parts[0])
-    for part in parts[1:]:
-        dWm += part
+    np.copyto(dWm, threads.sum_in_order(parts))
+
+
+def flipped_kernel(W):
+    """``(C, O * kh * kw)``: the kernel ``W`` ``(O, C, kh, kw)`` flipped in space with its channel axes swapped, the
+    weights of the input gradient as a correlation of ``dout``."""
+    o, c, kh, kw = W.shape
+    return np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
 
 
 def input_grad_stride1(dout, W, x_hw, pad, ws):
@@ -265,7 +270,7 @@ def input_grad_stride1(dout, W, x_hw, pad, ws):
     """
     o, c, kh, kw = W.shape
     g = Columns(dout, (kh - 1 - pad[0], kw - 1 - pad[1]), (kh, kw), (1, 1), x_hw, c, ws, "bwd.dp")
-    Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
+    Wd = flipped_kernel(W)
     return correlate(g, Wd, None, ws, tag="bwd")
 
 
@@ -284,7 +289,7 @@ def backward_same(gx, dout, W, dWm, ws):
         return None
     gd = Columns(dout, (kh // 2, kw // 2), (kh, kw), (1, 1), gx.out_hw, c, ws, "bwd.dp")
     # both wide and padded by k // 2: the same rows of W + 2 * (kw // 2) values, so gd.length == gx.length
-    Wd = np.ascontiguousarray(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
+    Wd = flipped_kernel(W)
     bounds = chunk_bounds(n, chunk_samples(n, max(c, o) * kh * kw, gx.length, W.dtype.itemsize))
     store, parts = weight_parts(ws, len(bounds), o, c * kh * kw, W.dtype)
     dx = np.empty((n, c, *gx.out_hw), dtype=W.dtype)
@@ -298,9 +303,7 @@ def backward_same(gx, dout, W, dWm, ws):
         np.matmul(Wd, cols_d, out=prod.reshape(c, -1))
         np.copyto(dx[s:e].transpose(1, 0, 2, 3), gd.out_view(prod))
     threads.parallel_for(len(bounds), chunk)
-    np.copyto(dWm, parts[0])
-    for part in parts[1:]:
-        dWm += part
+    np.copyto(dWm, threads.sum_in_order(parts))
     return dx
 
 

@@ -19,10 +19,11 @@ class Conv2D(Layer):
     Each pass is a few large matrix products (see :mod:`layergraph.layers._im2col`): the batch is cut into chunks
     whose input windows fit in the processor's cache; each chunk's windows are gathered by one copy from a strided
     view into a ``(K, m * L)`` column buffer (``K = C * kh * kw``, ``L = OH * OW``) and multiplied by ``W``
-    reshaped to ``(out_channels, K)`` (with the bias as one more column, against a row of ones). Backward gathers the same columns again from the cached padded input (no
-    ``K x L`` matrix is kept between the passes) for ``dW``; ``dx`` (skipped when ``requires_input_grad`` is False)
-    is, for stride 1, the correlation of the padded ``dout`` with the flipped kernel (the same gather and product,
-    no scatter) and, for larger strides, ``W^T dout`` folded back by ``kh * kw`` strided in-place adds. Outputs
+    reshaped to ``(out_channels, K)`` (with the bias as one more column, against a row of ones). Backward gathers
+    the same columns again from the cached padded input (no ``K x L`` matrix is kept between the passes) for
+    ``dW``; ``dx`` (skipped when ``requires_input_grad`` is False) is, for stride 1, the correlation of the padded
+    ``dout`` with the flipped kernel (the same gather and product, no scatter) and, for larger strides, ``W^T dout``
+    folded back by ``kh * kw`` strided in-place adds. Outputs
     and input gradients are fresh C-contiguous ``(N, C, H, W)`` arrays; scratch buffers are reused across calls.
     ``dout`` is cast to the layer's dtype.
 

@@ -7,7 +7,6 @@ import numpy as np
 
 from ..errors import ShapeError, describe, shape_str
 from ..gradcheck.registry import register_case
-from ._reduce import channel_dot, channel_sum
 from ._workspace import Workspace
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int
@@ -19,6 +18,24 @@ def _check_eps(eps, owner):
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"{owner}: 'eps' must be positive and finite, got {eps}")
     return float(eps)
+
+
+def _channel_sum(a):
+    """Per-channel sum ``(C,)`` of ``a`` ``(N, C)`` or ``(N, C, H, W)``; for images one matrix-vector product per
+    sample over the contiguous ``H * W`` values (no temporary the size of ``a``)."""
+    if a.ndim == 2:
+        return a.sum(axis=0)
+    a3 = a.reshape(a.shape[0], a.shape[1], -1)
+    return (a3 @ np.ones(a3.shape[2], dtype=a.dtype)).sum(axis=0)
+
+
+def _channel_dot(a, b):
+    """Per-channel ``sum(a * b)`` ``(C,)`` over every axis but 1, without forming ``a * b``."""
+    if a.ndim == 2:
+        return (a * b).sum(axis=0)
+    a3 = a.reshape(a.shape[0], a.shape[1], 1, -1)
+    b3 = b.reshape(b.shape[0], b.shape[1], -1, 1)
+    return (a3 @ b3).sum(axis=(0, 2, 3))
 
 
 class BatchNorm(Layer):
@@ -88,9 +105,9 @@ class BatchNorm(Layer):
             if m < 2:
                 raise ShapeError(f"{describe(self)}: training needs more than one value per channel, got an "
                                  f"input of shape {shape_str(x.shape)}")
-            mean = channel_sum(x) / m
+            mean = _channel_sum(x) / m
             np.subtract(x, mean.reshape(bshape), out=xhat)
-            var = channel_dot(xhat, xhat) / m
+            var = _channel_dot(xhat, xhat) / m
             inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(bshape)
             rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
             rm *= self.momentum
@@ -110,8 +127,8 @@ class BatchNorm(Layer):
         xhat, inv_std, bshape, train = self._cached(self._cache)
         dout = self._check_dout(dout, xhat.shape)
         dbeta, dgamma = self.grads["beta"], self.grads["gamma"]
-        dbeta[...] = channel_sum(dout)
-        dgamma[...] = channel_dot(dout, xhat)
+        dbeta[...] = _channel_sum(dout)
+        dgamma[...] = _channel_dot(dout, xhat)
         if not self.requires_input_grad:
             return None
         scale = self.params["gamma"].reshape(bshape) * inv_std

@@ -4,8 +4,9 @@ Pooling reduces strided window views: for each of the ``kh * kw`` kernel offsets
 ``xp[:, :, i::sh, j::sw]`` (cut to ``(m, C, OH, OW)``) is combined into the output of a chunk of ``m`` samples, so
 no window stack is ever built (no im2col). The chunks (about :data:`POOL_UNIT` padded input values each, so that a
 chunk stays in the processor's cache) run in parallel on the threads of :func:`layergraph.threads.parallel_for`;
-every sample is computed the same way whatever its chunk, so results do not depend on the thread count. Max pooling keeps only the offset of each window's first maximum (one byte
-per output) for backward; average pooling is separable (sums over the kernel's rows, then over its columns).
+every sample is computed the same way whatever its chunk, so results do not depend on the thread count. Max
+pooling keeps only the offset of each window's first maximum (one byte per output) for backward; average pooling is
+separable (sums over the kernel's rows, then over its columns).
 """
 
 import math
