@@ -130,6 +130,13 @@ def test_chunk_size_rule():
                                                                 -(-im2col.MIN_COLUMNS // 576)))
     assert im2col.chunk_samples(3, 10_000, 10_000, 8) == 1
     assert im2col.chunk_samples(5, 1, 1, 4) == 5
+    # one product per sample: as many samples as fit in CHUNK_BYTES of columns, at least one, at most n
+    for n, k, length, size in ((100, 25, 576, 4), (100, 25, 576, 8), (7, 9, 10_000, 4), (3, 10_000, 10_000, 8)):
+        m = im2col.per_sample_chunk(n, k, length, size)
+        per_sample = k * length * size
+        assert 1 <= m <= n
+        assert m == 1 or m * per_sample <= im2col.CHUNK_BYTES
+        assert m == n or (m + 1) * per_sample > im2col.CHUNK_BYTES
 
 
 def test_outputs_and_input_gradients_are_fresh_arrays():

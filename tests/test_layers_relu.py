@@ -51,3 +51,32 @@ def test_relu_forward_on_sizes_around_whole_rows():
 def test_max_zero_refuses_non_contiguous_input():
     with pytest.raises(ValueError, match="C-contiguous"):
         max_zero(np.asfortranarray(np.ones((ROW, 2), dtype=np.float32)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_relu_by_units_on_threads_equals_the_one_piece_formulas(dtype, n_threads, monkeypatch):
+    from layergraph.layers import activations
+
+    monkeypatch.setattr(activations, "PARALLEL_SIZE", 2 * ROW)
+    monkeypatch.setattr(activations, "UNIT", 2 * ROW)
+    calls = []
+    parallel_for = lg.threads.parallel_for
+    monkeypatch.setattr(lg.threads, "parallel_for", lambda n, fn, **kw: calls.append(n) or parallel_for(n, fn, **kw))
+    rng = np.random.default_rng(2)
+    layer = lg.ReLU()
+    with lg.threads.num_threads(n_threads):
+        for n in (2 * ROW - 1, 2 * ROW, 5 * ROW + 11):
+            x = special(dtype, (n,), rng)
+            edge = min(2 * ROW, n - 4)                      # a unit boundary (or the end)
+            x[edge - 4:edge + 4] = [np.nan, -0.0, 0.0, -1.0, 1.0, np.inf, -np.inf, -0.0]
+            dout = special(dtype, (n,), rng)
+            calls.clear()
+            with np.errstate(invalid="ignore"):                # inf * 0 in both the layer and the reference
+                y = layer.forward(x)
+                dx = layer.backward(dout)
+                ref = dout * (x > 0)
+            assert_same_bits(y, np.maximum(x, 0))
+            assert_same_bits(dx, ref)
+            units = -(-n // (2 * ROW))
+            assert calls == ([units, units] if n_threads > 1 and n >= 2 * ROW else [])

@@ -1,8 +1,8 @@
 """Threads for layergraph's own kernels: how many, and a parallel loop over independent work units.
 
 NumPy runs each call on one thread, except matrix products, which its BLAS may spread over several. The large
-kernels of the convolution and pooling layers therefore cut their work into independent *units* (cache-sized chunks
-of the batch) and hand the units to a small pool of threads: NumPy releases the interpreter lock inside its copies,
+kernels of the convolution, pooling and ReLU layers therefore cut their work into independent *units* (cache-sized
+chunks of the batch, or of the values) and hand the units to a small pool of threads: NumPy releases the interpreter lock inside its copies,
 element-wise loops and products, so the threads run in parallel. While they do, BLAS is held to one thread each, so
 the machine is not oversubscribed.
 

@@ -55,8 +55,10 @@ def chunk_samples(n, k, length, itemsize):
 
 
 def per_sample_chunk(n, k, length, itemsize):
-    """Samples per gather when each sample gets its own product: a quarter of :data:`CHUNK_BYTES` of columns."""
-    return int(min(n, max(CHUNK_BYTES // 4 // max(k * length * itemsize, 1), 1)))
+    """Samples per gather when each sample gets its own product: about :data:`CHUNK_BYTES` of columns (a quarter
+    of that measured 10-20 % slower on the 5x5 convolution of the benchmarks, one thread or two: fewer, larger
+    chunks hand the interpreter lock between threads less often)."""
+    return int(min(n, max(CHUNK_BYTES // max(k * length * itemsize, 1), 1)))
 
 
 def chunk_bounds(n, m):
@@ -152,12 +154,17 @@ class Columns:
         cols[k] = 1.0
         return cols
 
-    def gather_per_sample(self, ws, name, start, stop):
-        """Copy the windows of samples ``start:stop`` into buffer *name*, returned as ``(m, K, L)``."""
+    def gather_per_sample(self, ws, name, start, stop, ones_row=False):
+        """Copy the windows of samples ``start:stop`` into buffer *name*, returned as ``(m, K, L)``, or with
+        *ones_row* as ``(m, K + 1, L)`` whose last row of each sample is ones."""
         c, kh, kw = self.view.shape[:3]
-        cols = ws.get(f"{name}.s{stop - start}", (stop - start, c, kh, kw, *self.tail), self.xp.dtype)
-        np.copyto(cols, self.view[:, :, :, start:stop].transpose(3, 0, 1, 2, 4, 5))
-        return cols.reshape(stop - start, c * kh * kw, self.length)
+        m, k = stop - start, c * kh * kw
+        cols = ws.get(f"{name}.s{m}.{int(ones_row)}", (m, k + ones_row, self.length), self.xp.dtype)
+        np.copyto(cols[:, :k].reshape(m, c, kh, kw, *self.tail),
+                  self.view[:, :, :, start:stop].transpose(3, 0, 1, 2, 4, 5))
+        if ones_row:
+            cols[:, k] = 1.0
+        return cols
 
     def out_view(self, prod):
         """The ``(R, m, OH, OW)`` output positions inside a product ``prod`` of shape ``(R, m, length)``."""
@@ -174,20 +181,18 @@ def correlate(g, Wm, bias, ws, tag="fwd"):
     n = g.xp.shape[0]
     o, k = Wm.shape
     y = np.empty((n, o, *g.out_hw), dtype=Wm.dtype)
+    # the bias as one more weight column, times a row of ones under the columns: adding it in the product costs
+    # 1/K more multiply-adds, adding it to the output (or while copying the output out of the product) a slower pass
+    Wb = Wm if bias is None else np.concatenate([Wm, bias[:, None].astype(Wm.dtype)], axis=1)
     if g.per_sample:
         bounds = chunk_bounds(n, per_sample_chunk(n, k, g.length, Wm.dtype.itemsize))
         y3 = y.reshape(n, o, g.length)
 
         def chunk(worker, u):
             s, e = bounds[u]
-            np.matmul(Wm, g.gather_per_sample(ws, f"{tag}.cols{worker}", s, e), out=y3[s:e])
-            if bias is not None:
-                y3[s:e] += bias[:, None]
+            np.matmul(Wb, g.gather_per_sample(ws, f"{tag}.cols{worker}", s, e, bias is not None), out=y3[s:e])
     else:
         bounds = chunk_bounds(n, chunk_samples(n, k, g.length, Wm.dtype.itemsize))
-        # the bias as one more weight column, times a row of ones under the columns: adding it in the product
-        # costs 1/K more multiply-adds, adding it while copying the output out of the product costs a slower copy
-        Wb = Wm if bias is None else np.concatenate([Wm, bias[:, None].astype(Wm.dtype)], axis=1)
 
         def chunk(worker, u):
             s, e = bounds[u]
@@ -221,39 +226,51 @@ def chunk_weight_grad(cols, d, part):
         np.matmul(d, cols.T, out=part)
 
 
-def weight_grad(g, dout, dWm, ws):
+def split_bias(total, dWm, db):
+    """Copy ``total`` ``(O, K)`` into ``dWm``, or ``total`` ``(O, K + 1)`` into ``dWm`` and its last column into
+    ``db`` ``(O,)`` (the columns' row of ones carries the bias gradient)."""
+    k = dWm.shape[1]
+    np.copyto(dWm, total[:, :k])
+    if db is not None:
+        np.copyto(db, total[:, k])
+
+
+def weight_grad(g, dout, dWm, ws, db=None):
     """Write ``dW (O, K) = sum_n dout[n] (O, L) x cols[n]^T (L, K)`` into ``dWm``; ``dout`` is ``(N, O, OH, OW)``.
 
-    Each chunk's product goes to its own partial sum (``(O, K)``, or ``(K, O)`` when ``K > O``; chunks run in
-    parallel); the partial sums are added in chunk order, so ``dW`` does not depend on the thread count.
+    With ``db`` ``(O,)`` the bias gradient (``dout`` summed over samples and positions) is written there too: the
+    columns get a row of ones, so it comes out of the same products. Each chunk's product goes to its own partial
+    sum (``(O, K)``, or ``(K, O)`` when ``K > O``; chunks run in parallel); the partial sums are added in chunk
+    order, so the results do not depend on the thread count.
     """
     n = g.xp.shape[0]
     o, k = dWm.shape
+    ones = db is not None
     size = dWm.dtype.itemsize
     m = per_sample_chunk(n, k, g.length, size) if g.per_sample else chunk_samples(n, k, g.length, size)
     bounds = chunk_bounds(n, m)
     if g.per_sample:
-        parts = ws.get("bwd.dW", (len(bounds), o, k), dWm.dtype)
+        parts = ws.get("bwd.dW", (len(bounds), o, k + ones), dWm.dtype)
         d3 = dout.reshape(n, o, g.length)
 
         def chunk(worker, u):
             s, e = bounds[u]
-            cols = g.gather_per_sample(ws, f"fwd.cols{worker}", s, e)
-            each = ws.get(f"bwd.dWs{worker}.{e - s}", (e - s, o, k), dWm.dtype)
+            cols = g.gather_per_sample(ws, f"fwd.cols{worker}", s, e, ones)
+            each = ws.get(f"bwd.dWs{worker}.{e - s}", (e - s, o, k + ones), dWm.dtype)
             np.matmul(d3[s:e], cols.transpose(0, 2, 1), out=each)
             np.sum(each, axis=0, out=parts[u])
     else:
-        store, parts = weight_parts(ws, len(bounds), o, k, dWm.dtype)
+        store, parts = weight_parts(ws, len(bounds), o, k + ones, dWm.dtype)
 
         def chunk(worker, u):
             s, e = bounds[u]
-            cols = g.gather(ws, f"fwd.cols{worker}", s, e)
+            cols = g.gather(ws, f"fwd.cols{worker}", s, e, ones_row=ones)
             # the extra columns of wide rows are never written, so they stay 0: one buffer per row layout
             dT = ws.zeros(f"bwd.dT{worker}.{e - s}.{g.row}.{g.out_hw[1]}", (o, e - s, g.length), dWm.dtype)
             np.copyto(g.out_view(dT), dout[s:e].transpose(1, 0, 2, 3))
             chunk_weight_grad(cols, dT.reshape(o, -1), store[u])
     threads.parallel_for(len(bounds), chunk)
-    np.copyto(dWm, threads.sum_in_order(parts))
+    split_bias(threads.sum_in_order(parts), dWm, db)
 
 
 def flipped_kernel(W):
@@ -274,14 +291,15 @@ def input_grad_stride1(dout, W, x_hw, pad, ws):
     return correlate(g, Wd, None, ws, tag="bwd")
 
 
-def backward_same(gx, dout, W, dWm, ws):
+def backward_same(gx, dout, W, dWm, ws, db=None):
     """``dx`` and ``dW`` of a stride-1 "same" convolution (odd kernel, padding ``k // 2``) in one loop over chunks.
 
     The input gradient gathers ``dout`` padded by ``k // 2`` in wide rows; the centre tap of those columns is
     ``dout`` itself in the wide layout of the forward columns *gx* (zeros where *gx* has its extra columns), so the
     weight gradient multiplies the forward columns by that view instead of copying ``dout`` into a buffer of its own.
-    Writes ``dW`` into ``dWm`` ``(O, K)`` and returns ``dx`` ``(N, C, H, W)``, or returns None (nothing written) when
-    the layout does not allow it (then use :func:`weight_grad` and :func:`input_grad_stride1`).
+    Writes ``dW`` into ``dWm`` ``(O, K)`` (and the bias gradient into ``db`` ``(O,)``, when given, as
+    :func:`weight_grad` does) and returns ``dx`` ``(N, C, H, W)``, or returns None (nothing written) when the layout
+    does not allow it (then use :func:`weight_grad` and :func:`input_grad_stride1`).
     """
     o, c, kh, kw = W.shape
     n = dout.shape[0]
@@ -291,19 +309,20 @@ def backward_same(gx, dout, W, dWm, ws):
     # both wide and padded by k // 2: the same rows of W + 2 * (kw // 2) values, so gd.length == gx.length
     Wd = flipped_kernel(W)
     bounds = chunk_bounds(n, chunk_samples(n, max(c, o) * kh * kw, gx.length, W.dtype.itemsize))
-    store, parts = weight_parts(ws, len(bounds), o, c * kh * kw, W.dtype)
+    ones = db is not None
+    store, parts = weight_parts(ws, len(bounds), o, c * kh * kw + ones, W.dtype)
     dx = np.empty((n, c, *gx.out_hw), dtype=W.dtype)
 
     def chunk(worker, u):
         s, e = bounds[u]
         cols_d = gd.gather(ws, f"bwd.cols{worker}", s, e)
         d_wide = cols_d.reshape(o, kh, kw, -1)[:, kh // 2, kw // 2]
-        chunk_weight_grad(gx.gather(ws, f"fwd.cols{worker}", s, e), d_wide, store[u])
+        chunk_weight_grad(gx.gather(ws, f"fwd.cols{worker}", s, e, ones_row=ones), d_wide, store[u])
         prod = ws.get(f"bwd.prod{worker}.{e - s}", (c, e - s, gd.length), W.dtype)
         np.matmul(Wd, cols_d, out=prod.reshape(c, -1))
         np.copyto(dx[s:e].transpose(1, 0, 2, 3), gd.out_view(prod))
     threads.parallel_for(len(bounds), chunk)
-    np.copyto(dWm, threads.sum_in_order(parts))
+    split_bias(threads.sum_in_order(parts), dWm, db)
     return dx
 
 

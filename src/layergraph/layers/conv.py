@@ -86,14 +86,13 @@ class Conv2D(Layer):
         W = self.params["W"]
         dout = self._check_dout(dout, (n, o, *out_hw)).astype(W.dtype, copy=False)
         d3 = dout.reshape(n, o, -1)
-        np.sum(d3, axis=(0, 2), out=self.grads["b"])
-        gW = self.grads["W"]
+        gW, db = self.grads["W"], self.grads["b"]
         dWm = gW.reshape(o, -1)                                  # a view unless the gradient is not contiguous
         dx = None
         if self.requires_input_grad and self._same():
-            dx = im2col.backward_same(cols, dout, W, dWm, self._work)
+            dx = im2col.backward_same(cols, dout, W, dWm, self._work, db)
         if dx is None:
-            im2col.weight_grad(cols, dout, dWm, self._work)
+            im2col.weight_grad(cols, dout, dWm, self._work, db)
         if not np.may_share_memory(dWm, gW):
             gW[...] = dWm.reshape(gW.shape)
         if not self.requires_input_grad or dx is not None:
