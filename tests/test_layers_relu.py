@@ -58,7 +58,7 @@ def test_max_zero_refuses_non_contiguous_input():
 def test_relu_by_units_on_threads_equals_the_one_piece_formulas(dtype, n_threads, monkeypatch):
     from layergraph.layers import activations
 
-    monkeypatch.setattr(activations, "PARALLEL_SIZE", 2 * ROW)
+    monkeypatch.setattr(activations, "PARALLEL_BYTES", 2 * ROW * np.dtype(dtype).itemsize)
     monkeypatch.setattr(activations, "UNIT", 2 * ROW)
     calls = []
     parallel_for = lg.threads.parallel_for

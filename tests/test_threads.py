@@ -52,6 +52,23 @@ def test_parallel_for_uses_several_threads():
     assert len(idents) == 2
 
 
+def test_parallel_for_workers_handle_floating_point_errors_as_the_caller():
+    barrier = threading.Barrier(2, timeout=10)
+    seen = {}
+
+    def fn(worker, unit):
+        seen[worker] = np.geterr()["invalid"]
+        barrier.wait()            # both threads take part
+
+    with np.errstate(invalid="raise"):
+        threads.parallel_for(2, fn, threads=2, limit_blas=False)
+    assert seen == {0: "raise", 1: "raise"}
+    with np.errstate(invalid="ignore"):
+        with pytest.raises(FloatingPointError):
+            with np.errstate(invalid="raise"):
+                threads.parallel_for(4, lambda w, u: np.multiply(np.inf, np.zeros(3)), threads=2, limit_blas=False)
+
+
 def test_parallel_for_raises_what_a_unit_raised():
     def fn(worker, unit):
         if unit == 5:

@@ -138,8 +138,9 @@ def parallel_for(n_units, fn, *, threads=None, limit_blas=True):
     threads``) names the calling thread, so that ``fn`` can keep one scratch buffer per worker. ``fn`` must write
     each unit's result to its own place (disjoint slices of an output, or one partial result per unit); the caller
     combines partial results in unit order after the loop, which keeps results independent of the thread count.
-    Inside the loop BLAS runs on one thread. Without ``threadpoolctl``, inside another parallel loop, or with one
-    thread or one unit, the units run in order in the calling thread, as ``fn(0, unit)``.
+    Inside the loop BLAS runs on one thread, and every thread handles floating-point errors as the caller does
+    (``np.errstate``). Without ``threadpoolctl``, inside another parallel loop, or with one thread or one unit, the
+    units run in order in the calling thread, as ``fn(0, unit)``.
 
     Parameters
     ----------
@@ -163,6 +164,7 @@ def parallel_for(n_units, fn, *, threads=None, limit_blas=True):
         return
     counter = itertools.count()
     failed = []
+    errors = np.geterr()     # NumPy's floating-point error handling is per thread: the workers take the caller's
 
     def work(worker):
         _local.inside = True
@@ -176,8 +178,12 @@ def parallel_for(n_units, fn, *, threads=None, limit_blas=True):
         finally:
             _local.inside = False
 
+    def work_with_errors(worker):
+        with np.errstate(**errors):
+            work(worker)
+
     with _blas_threads.one_blas_thread() if limit_blas else contextlib.nullcontext():
-        futures = [_pool(p - 1).submit(work, w) for w in range(1, p)]
+        futures = [_pool(p - 1).submit(work_with_errors, w) for w in range(1, p)]
         work(0)
         for f in futures:
             f.result()
