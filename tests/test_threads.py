@@ -156,3 +156,27 @@ def test_pooling_is_the_same_for_every_thread_count_and_matches_loops(monkeypatc
                               dout.astype(np.float64))
     np.testing.assert_allclose(results[0][0], y_ref, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(results[0][1], dx_ref, rtol=1e-5, atol=1e-5)
+
+
+def test_one_blas_thread_limits_and_restores_every_blas_library():
+    from layergraph import _blas_threads
+
+    if not _blas_threads.can_limit():
+        pytest.skip("threadpoolctl cannot set the BLAS thread count here")
+    libs = _blas_threads._blas().lib_controllers
+    before = [lib.num_threads for lib in libs]
+    _blas_threads.set_blas_threads(2)
+    try:
+        with _blas_threads.one_blas_thread():
+            assert [lib.num_threads for lib in libs] == [1] * len(libs)
+            with _blas_threads.one_blas_thread():             # nested: still one, and the outer level is kept
+                assert [lib.num_threads for lib in libs] == [1] * len(libs)
+            assert [lib.num_threads for lib in libs] == [1] * len(libs)
+        assert [lib.num_threads for lib in libs] == [2] * len(libs)
+        with pytest.raises(RuntimeError):
+            with _blas_threads.one_blas_thread():
+                raise RuntimeError("restored on errors too")
+        assert [lib.num_threads for lib in libs] == [2] * len(libs)
+    finally:
+        for lib, n in zip(libs, before):
+            lib.set_num_threads(n)
