@@ -202,22 +202,24 @@ class _RecurrentBase(Layer):
     def _weight_grads_fn(self, x_st, h_prev, dg, bias_keys=("b",)):
         """:meth:`_weight_grads` for the ``"FN"`` layout: ``x_st (T, D, N)``, ``h_prev (T, H, N)``, ``dg (T, G, N)``.
 
-        The steps are gathered feature-major once (``[x; h]`` as ``(D + H, T*N)`` and ``dg`` as ``(G, T*N)``), so
-        ``dWx`` and ``dWh`` are one GEMM over all steps; ``dx`` comes back laid out ``(T, N, D)`` in memory.
+        The steps are gathered feature-major once (``[x; h; 1]`` as ``(D + H + 1, T*N)`` and ``dg`` as
+        ``(G, T*N)``), so ``dWx``, ``dWh`` and the bias gradient (the row of ones) are one GEMM over all steps;
+        ``dx`` comes back laid out ``(T, N, D)`` in memory.
         """
         t, g, n = dg.shape
-        d = x_st.shape[1]
+        d, hs = x_st.shape[1], h_prev.shape[1]
         dg2 = self._buffer("dg_fn", (g, t, n), dg.dtype)
         np.copyto(dg2, dg.transpose(1, 0, 2))
         dg2 = dg2.reshape(g, t * n)
-        xh = self._buffer("xh_fn", (d + h_prev.shape[1], t, n), dg.dtype)
+        xh = self._buffer("xh_fn", (d + hs + 1, t, n), dg.dtype)
         np.copyto(xh[:d], x_st.transpose(1, 0, 2))
-        np.copyto(xh[d:], h_prev.transpose(1, 0, 2))
+        np.copyto(xh[d:d + hs], h_prev.transpose(1, 0, 2))
+        xh[d + hs] = 1.0
         dw = xh.reshape(-1, t * n) @ dg2.T
         np.copyto(self.grads["Wx"], dw[:d])
-        np.copyto(self.grads["Wh"], dw[d:])
+        np.copyto(self.grads["Wh"], dw[d:d + hs])
         for key in bias_keys:
-            np.sum(dg2, axis=1, out=self.grads[key])
+            np.copyto(self.grads[key], dw[d + hs])
         if not self.requires_input_grad:
             return None
         return (dg2.T @ self.params["Wx"].T).reshape(t, n, d).transpose(0, 2, 1)
