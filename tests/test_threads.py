@@ -63,10 +63,19 @@ def test_parallel_for_workers_handle_floating_point_errors_as_the_caller():
     with np.errstate(invalid="raise"):
         threads.parallel_for(2, fn, threads=2, limit_blas=False)
     assert seen == {0: "raise", 1: "raise"}
-    with np.errstate(invalid="ignore"):
-        with pytest.raises(FloatingPointError):
-            with np.errstate(invalid="raise"):
-                threads.parallel_for(4, lambda w, u: np.multiply(np.inf, np.zeros(3)), threads=2, limit_blas=False)
+
+    def invalid_on_the_worker(worker, unit):
+        barrier.wait()            # both threads take part; only the worker's unit makes an invalid value
+        if worker != 0:
+            np.multiply(np.inf, np.zeros(3))
+
+    with pytest.raises(FloatingPointError):
+        with np.errstate(invalid="raise"):
+            threads.parallel_for(2, invalid_on_the_worker, threads=2, limit_blas=False)
+    calls = []
+    with np.errstate(invalid="call", call=lambda kind, flag: calls.append(kind)):
+        threads.parallel_for(2, invalid_on_the_worker, threads=2, limit_blas=False)
+    assert calls == ["invalid value"]
 
 
 def test_parallel_for_raises_what_a_unit_raised():
@@ -177,6 +186,10 @@ def test_one_blas_thread_limits_and_restores_every_blas_library():
             with _blas_threads.one_blas_thread():
                 raise RuntimeError("restored on errors too")
         assert [lib.num_threads for lib in libs] == [2] * len(libs)
+        _blas_threads.set_blas_threads(1)
+        with _blas_threads.one_blas_thread():
+            _blas_threads.set_blas_threads(3)                 # changed inside: the count on entry comes back
+        assert [lib.num_threads for lib in libs] == [1] * len(libs)
     finally:
         for lib, n in zip(libs, before):
             lib.set_num_threads(n)

@@ -33,6 +33,19 @@ def test_empty_batch_is_a_shape_error_naming_the_layer_and_argument():
         net.accuracy(np.zeros((0, 4), np.float32), np.zeros(0, np.int64))
 
 
+@pytest.mark.parametrize("layer, x", [
+    (lg.layers.Conv2D(1, 2, 3, rng=0), np.zeros((0, 1, 5, 5), np.float32)),
+    (lg.LSTM(3, 4, rng=0), np.zeros((0, 2, 3), np.float32)),
+    (lg.GRU(3, 4, rng=0), np.zeros((0, 2, 3), np.float32)),
+    (lg.RNN(3, 4, rng=0), np.zeros((0, 2, 3), np.float32)),
+], ids=["Conv2D", "LSTM", "GRU", "RNN"])
+def test_layers_used_alone_reject_an_empty_batch_with_one_line(layer, x):
+    with pytest.raises(ShapeError) as info:
+        layer.forward(x)
+    text = one_line(info)
+    assert type(layer).__name__ in text and "argument 'x'" in text and "empty batch" in text and "(0, " in text
+
+
 def test_accuracy_rejects_labels_out_of_range():
     net = make_net(n_out=3)
     x = np.ones((4, 4), np.float32)

@@ -53,7 +53,8 @@ def one_blas_thread():
 
 @contextlib.contextmanager
 def _limited_to_one(libs):
-    """Set each BLAS library in *libs* (threadpoolctl library controllers) to one thread, and back on exit.
+    """Set each BLAS library in *libs* (threadpoolctl library controllers) to one thread, and back to its count
+    on entry on exit (whatever code inside set it to).
 
     Direct calls to the libraries' own setters: about 5 us per use, against about 20 us for
     ``ThreadpoolController.limit``, which the parallel loops of the layers would pay on every call.
@@ -66,7 +67,7 @@ def _limited_to_one(libs):
         yield
     finally:
         for lib, n in zip(libs, before):
-            if n != 1:
+            if lib.num_threads != n:
                 lib.set_num_threads(n)
 
 

@@ -139,8 +139,8 @@ def parallel_for(n_units, fn, *, threads=None, limit_blas=True):
     each unit's result to its own place (disjoint slices of an output, or one partial result per unit); the caller
     combines partial results in unit order after the loop, which keeps results independent of the thread count.
     Inside the loop BLAS runs on one thread, and every thread handles floating-point errors as the caller does
-    (``np.errstate``). Without ``threadpoolctl``, inside another parallel loop, or with one thread or one unit, the
-    units run in order in the calling thread, as ``fn(0, unit)``.
+    (``np.errstate``, its error callback included). Without ``threadpoolctl``, inside another parallel loop, or with
+    one thread or one unit, the units run in order in the calling thread, as ``fn(0, unit)``.
 
     Parameters
     ----------
@@ -164,7 +164,7 @@ def parallel_for(n_units, fn, *, threads=None, limit_blas=True):
         return
     counter = itertools.count()
     failed = []
-    errors = np.geterr()     # NumPy's floating-point error handling is per thread: the workers take the caller's
+    errors = dict(np.geterr(), call=np.geterrcall())   # per thread in NumPy: the workers take the caller's
 
     def work(worker):
         _local.inside = True

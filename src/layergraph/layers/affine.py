@@ -72,9 +72,7 @@ class Affine(Layer):
 
     def forward(self, x, train=True):
         x = np.asarray(x)
-        if x.ndim >= 1 and x.shape[0] == 0:
-            raise ShapeError(f"{describe(self)}: argument 'x' is an empty batch (shape {shape_str(x.shape)}); "
-                             "give at least one sample")
+        self._check_batch(x)
         if x.ndim < 2 or x[0].size != self.in_features:
             raise ShapeError(
                 f"{describe(self)}: argument 'x' must be (N, {self.in_features}) or (N, ...) with "

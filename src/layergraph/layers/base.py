@@ -88,6 +88,12 @@ class Layer:
             raise CallOrderError(f"{describe(self)}: backward() called before {what}()")
         return value
 
+    def _check_batch(self, x):
+        """Raise a ShapeError naming the layer when ``x`` is an empty batch (``x.shape[0] == 0``)."""
+        if x.ndim >= 1 and x.shape[0] == 0:
+            raise ShapeError(f"{describe(self)}: argument 'x' is an empty batch (shape {shape_str(x.shape)}); "
+                             "give at least one sample")
+
     def _check_dout(self, dout, shape):
         """Return ``dout`` as an array, checking that its shape equals the last output's *shape*."""
         dout = np.asarray(dout)

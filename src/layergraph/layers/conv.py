@@ -71,6 +71,7 @@ class Conv2D(Layer):
     def forward(self, x, train=True):
         x = np.asarray(x)
         sp.check_nchw(self, x, self.in_channels)
+        self._check_batch(x)
         W = self.params["W"]
         x = x.astype(W.dtype, copy=False)
         out_hw = sp.output_hw(self, x.shape, self.kernel_size, self.stride, self.pad)

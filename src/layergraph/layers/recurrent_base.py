@@ -130,6 +130,7 @@ class _RecurrentBase(Layer):
         if x.ndim != 3 or x.shape[2] != self.input_size:
             raise ShapeError(f"{describe(self)}: argument 'x' must be laid out as (N, T, D) with D = "
                              f"{self.input_size}, got an array of shape {shape_str(x.shape)}")
+        self._check_batch(x)
         if x.shape[1] == 0:
             raise ShapeError(f"{describe(self)}: argument 'x' must have at least one time step, "
                              f"got shape {shape_str(x.shape)}")
