@@ -104,7 +104,10 @@ def _linearity(obj, rng, u):
     combo = ({k: None if g1[0][k] is None or g2[0][k] is None else a * g1[0][k] + b * g2[0][k] for k in g1[0]},
              {k: a * g1[1][k] + b * g2[1][k] for k in g1[1].keys() & g2[1].keys()})
     (diff, where), bad = _max_diff(g3, combo)
-    limit = 1e3 * u * (abs(a) + abs(b)) * max(_scale(g1, g2), 1e-300)
+    # relative to the gradients, which cancellation can make far smaller than the terms whose rounding the
+    # difference carries (a Softmax of two inputs: 1.6e-16 on gradients of 4e-4); a dout that is ignored or
+    # mis-scaled changes them by far more than 1e-9 of their size
+    limit = max(1e3 * u, 1e-9) * (abs(a) + abs(b)) * max(_scale(g1, g2), 1e-300)
     ok = not bad and diff <= limit
     return HygieneResult("linear in dout", ok, "" if ok else
                          f"backward(a*D1 + b*D2) differs from a*backward(D1) + b*backward(D2) by {diff:.3g} "
