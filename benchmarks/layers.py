@@ -13,11 +13,12 @@ A network step is ``net.loss_and_gradient(x, t)`` in layergraph and ``loss = f(m
 PyTorch (gradients reset to None first); a pooling step is ``forward`` then ``backward`` with a fixed ``dout``.
 
 How it is timed: for each thread count (``--threads``, default 1 and 2; ``lg.set_num_threads`` for layergraph's
-own threads and NumPy's BLAS, ``torch.set_num_threads`` for PyTorch), each row runs ``--rounds`` interleaved rounds; in every round each library (in
-alternating order) gets a short idle pause and one untimed step (so that the other library's spinning worker
-threads are idle), then ``--steps`` timed steps (by default about 0.15 s of layergraph steps). The table gives the median per-step time over the rounds, the
-ratio layergraph / PyTorch (the median of the per-round ratios; below 1 means layergraph is faster) and the spread
-(interquartile range over the median) of each library's times and of the ratio.
+own threads and NumPy's BLAS, ``torch.set_num_threads`` for PyTorch), each row runs ``--rounds`` interleaved
+rounds; in every round each library (in alternating order) gets a short idle pause and one untimed step (so that
+the other library's spinning worker threads are idle), then ``--steps`` timed steps (by default about 0.15 s of
+layergraph steps). The table gives the median per-step time over the rounds, the ratio layergraph / PyTorch (the
+median of the per-round ratios; below 1 means layergraph is faster) and the spread (interquartile range over the
+median) of each library's times and of the ratio.
 
 Memory (``--memory``, on by default): the peak memory of one SimpleConvNet float32 step, each library in a fresh
 process (see ``_layer_cases.memory_probe``).

@@ -2,9 +2,9 @@
 
 NumPy runs each call on one thread, except matrix products, which its BLAS may spread over several. The large
 kernels of the convolution, pooling and ReLU layers therefore cut their work into independent *units* (cache-sized
-chunks of the batch, or of the values) and hand the units to a small pool of threads: NumPy releases the interpreter lock inside its copies,
-element-wise loops and products, so the threads run in parallel. While they do, BLAS is held to one thread each, so
-the machine is not oversubscribed.
+chunks of the batch, or of the values) and hand the units to a small pool of threads: NumPy releases the
+interpreter lock inside its copies, element-wise loops and products, so the threads run in parallel. While they do,
+BLAS is held to one thread each, so the machine is not oversubscribed.
 
 A unit's result never depends on which thread computed it, and reductions over units (such as a weight gradient
 summed over chunks of the batch) add the per-unit results in unit order. So **results are the same bit for bit for

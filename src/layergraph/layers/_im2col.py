@@ -6,9 +6,8 @@ position of the ``m`` samples, ``L = OH * OW``), and one matrix product ``(O, K)
 output. The chunk is sized so that the column buffer stays within the processor's cache (about 1 MiB), yet the
 product is wide enough to run at full BLAS speed. The bias is added inside the product (one more weight column,
 times a row of ones under the columns), and the result ``(O, m, L)`` is copied into the ``(N, O, OH, OW)`` output.
-Large
-planes gathered without wide rows (see :class:`Columns`) use one product per sample instead, ``(O, K) x (K, L)``,
-written straight into the output.
+Large planes gathered without wide rows (see :class:`Columns`) use one product per sample instead,
+``(O, K + 1) x (K + 1, L)`` with the bias likewise, written straight into the output.
 
 Backward recomputes each chunk's columns from the cached (padded) input instead of keeping the whole column matrix
 from the forward pass (``kh * kw`` times the input's size): the gather of a cached chunk is cheaper than reading a

@@ -23,8 +23,9 @@ class Conv2D(Layer):
     the same columns again from the cached padded input (no ``K x L`` matrix is kept between the passes) for
     ``dW``; ``dx`` (skipped when ``requires_input_grad`` is False) is, for stride 1, the correlation of the padded
     ``dout`` with the flipped kernel (the same gather and product, no scatter) and, for larger strides, ``W^T dout``
-    folded back by ``kh * kw`` strided in-place adds. Outputs
-    and input gradients are fresh C-contiguous ``(N, C, H, W)`` arrays; scratch buffers are reused across calls.
+    folded back by ``kh * kw`` strided in-place adds; ``db`` comes out of the weight-gradient products (a row of
+    ones under the columns). Outputs and input gradients are fresh C-contiguous ``(N, C, H, W)`` arrays; scratch
+    buffers are reused across calls.
     ``dout`` is cast to the layer's dtype.
 
     Parameters
