@@ -153,8 +153,7 @@ class _RecurrentBase(Layer):
         n, t = x.shape[:2]
         state0 = self._initial_state(n, dtype)
         to_steps, from_steps = self._axes()
-        x_st = self._buffer("x", tuple(x.shape[a] for a in to_steps), dtype)
-        np.copyto(x_st, x.transpose(to_steps), casting="unsafe")
+        x_st = self._to_steps(x, to_steps, dtype)
         with step_threads(n, self.hidden_size, self.blocks):
             hs, final = self._run(x_st, state0)
         if self.stateful:
@@ -163,6 +162,12 @@ class _RecurrentBase(Layer):
         if self.return_sequences:
             return hs.transpose(from_steps).copy()   # never a view of the reused work arrays (N = 1, T = 1)
         return hs[-1:].transpose(from_steps)[:, 0].copy()
+
+    def _to_steps(self, x, to_steps, dtype):
+        """The input ``(N, T, D)`` in step order (``to_steps``) and the layer dtype, in a reused work array."""
+        x_st = self._buffer("x", tuple(x.shape[a] for a in to_steps), dtype)
+        np.copyto(x_st, x.transpose(to_steps), casting="unsafe")
+        return x_st
 
     def _axes(self):
         """Axis orders ``(N, T, F) -> steps`` and ``steps -> (N, T, F)`` for :attr:`step_layout`."""
@@ -200,17 +205,23 @@ class _RecurrentBase(Layer):
             return None
         return (dg2 @ self.params["Wx"].T).reshape(t, n, self.input_size)
 
-    def _weight_grads_fn(self, x_st, h_prev, dg, bias_keys=("b",)):
+    def _weight_grads_fn(self, x_st, h_prev, dg, bias_keys=("b",), order=None):
         """:meth:`_weight_grads` for the ``"FN"`` layout: ``x_st (T, D, N)``, ``h_prev (T, H, N)``, ``dg (T, G, N)``.
 
         The steps are gathered feature-major once (``[x; h; 1]`` as ``(D + H + 1, T*N)`` and ``dg`` as
         ``(G, T*N)``), so ``dWx``, ``dWh`` and the bias gradient (the row of ones) are one GEMM over all steps;
-        ``dx`` comes back laid out ``(T, N, D)`` in memory.
+        ``dx`` comes back laid out ``(T, N, D)`` in memory. When the gate blocks of ``dg`` are stored in another
+        order than the parameters' columns, ``order[k]`` is the block of ``dg`` that holds parameter block ``k``.
         """
         t, g, n = dg.shape
         d, hs = x_st.shape[1], h_prev.shape[1]
         dg2 = self._buffer("dg_fn", (g, t, n), dg.dtype)
-        np.copyto(dg2, dg.transpose(1, 0, 2))
+        if order is None:
+            np.copyto(dg2, dg.transpose(1, 0, 2))
+        else:
+            size = g // len(order)
+            for k, src in enumerate(order):
+                np.copyto(dg2[k * size:(k + 1) * size], dg[:, src * size:(src + 1) * size].transpose(1, 0, 2))
         dg2 = dg2.reshape(g, t * n)
         xh = self._buffer("xh_fn", (d + hs + 1, t, n), dg.dtype)
         np.copyto(xh[:d], x_st.transpose(1, 0, 2))
