@@ -148,3 +148,28 @@ def test_float32_default_and_close_to_float64(kind):
     for k in p64:
         layer64.params[k][...] = p64[k]
     np.testing.assert_allclose(y, ref(layer64, x)[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_saturated_gates_stay_finite_and_match_float64(kind):
+    # pre-activations of several hundred: the gates are exactly 0 or 1 in float32; no inf or NaN may appear
+    make, ref = MAKERS[kind]
+    layer, layer64 = make(3, 5, rng=2), make(3, 5, dtype=np.float64, rng=2)
+    for key, value in layer.params.items():
+        value *= 300.0
+        layer64.params[key][...] = value
+    x = np.random.default_rng(1).standard_normal((4, 6, 3))
+    dy = np.random.default_rng(2).standard_normal((4, 6, 5))
+    with np.errstate(invalid="raise", divide="raise"):
+        y, y64 = layer.forward(x), layer64.forward(x)
+        dx, dx64 = layer.backward(dy), layer64.backward(dy)
+    assert np.isfinite(y).all() and np.isfinite(dx).all()
+    assert all(np.isfinite(g).all() for g in layer.grads.values())
+    with np.errstate(over="ignore"):   # the reference's own 1 / (1 + exp(-a))
+        expected = ref(layer64, x)[0]
+    np.testing.assert_allclose(y64, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y, expected, atol=1e-5)
+    np.testing.assert_allclose(dx, dx64, rtol=1e-3, atol=1e-3 * np.abs(dx64).max())
+    for key in layer.grads:
+        np.testing.assert_allclose(layer.grads[key], layer64.grads[key], rtol=1e-3,
+                                   atol=1e-3 * np.abs(layer64.grads[key]).max(), err_msg=key)
