@@ -216,12 +216,10 @@ class _RecurrentBase(Layer):
         t, g, n = dg.shape
         d, hs = x_st.shape[1], h_prev.shape[1]
         dg2 = self._buffer("dg_fn", (g, t, n), dg.dtype)
-        if order is None:
-            np.copyto(dg2, dg.transpose(1, 0, 2))
-        else:
-            size = g // len(order)
-            for k, src in enumerate(order):
-                np.copyto(dg2[k * size:(k + 1) * size], dg[:, src * size:(src + 1) * size].transpose(1, 0, 2))
+        order = (0,) if order is None else order      # (0,): all of dg as one block, in its own order
+        size = g // len(order)
+        for k, src in enumerate(order):
+            np.copyto(dg2[k * size:(k + 1) * size], dg[:, src * size:(src + 1) * size].transpose(1, 0, 2))
         dg2 = dg2.reshape(g, t * n)
         xh = self._buffer("xh_fn", (d + hs + 1, t, n), dg.dtype)
         np.copyto(xh[:d], x_st.transpose(1, 0, 2))
