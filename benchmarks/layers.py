@@ -14,9 +14,10 @@ PyTorch (gradients reset to None first); a pooling step is ``forward`` then ``ba
 
 How it is timed: for each thread count (``--threads``, default 1 and 2; ``lg.set_num_threads`` for layergraph's
 own threads and NumPy's BLAS, ``torch.set_num_threads`` for PyTorch), each row runs ``--rounds`` interleaved
-rounds; in every round each library (in alternating order) gets a short idle pause and one untimed step (so that
-the other library's spinning worker threads are idle), then ``--steps`` timed steps (by default about 0.15 s of
-layergraph steps). The table gives the median per-step time over the rounds, the ratio layergraph / PyTorch (the
+rounds; in every round each library (in alternating order) gets a short idle pause (so that the other library's
+spinning worker threads are idle), then ``--warmup`` seconds of untimed steps (one at least), then ``--steps``
+timed steps (by default about 0.15 s of layergraph steps); see ``_timing.warm_up`` for why the warm-up. The
+table gives the median per-step time over the rounds, the ratio layergraph / PyTorch (the
 median of the per-round ratios; below 1 means layergraph is faster) and the spread (interquartile range over the
 median) of each library's times and of the ratio.
 
@@ -38,6 +39,7 @@ import sys
 import time
 
 import numpy as np
+from _timing import warm_up
 
 
 def _parse(argv=None):
@@ -51,6 +53,8 @@ def _parse(argv=None):
                    help="wall: elapsed time (default); cpu: process CPU time, steadier on a loaded machine but only "
                         "meaningful with --threads 1 (with more threads it adds up the threads' busy-waiting)")
     p.add_argument("--pause", type=float, default=0.3, help="idle seconds before each timed block")
+    p.add_argument("--warmup", type=float, default=0.1,
+                   help="seconds of untimed steps after each pause, one step at least (default 0.1)")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="run only rows whose name starts with one of these (e.g. SimpleConvNet ResNet MaxPool)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
@@ -86,7 +90,7 @@ def run_row(ours, theirs, args, set_threads, threads):
         order = list(steps.items()) if r % 2 == 0 else list(steps.items())[::-1]
         for name, step in order:
             time.sleep(args.pause)
-            step()
+            warm_up(step, args.warmup)
             times[name].append(per_step(step, n))
     return times
 
@@ -129,7 +133,7 @@ def main(argv=None):
             print(f"  done: {threads} thread(s), {name} {np.dtype(dtype).name}", file=sys.stderr, flush=True)
     lines = [f"forward + backward per step ({args.clock} clock), median of {args.rounds} interleaved rounds; "
              f"numpy {np.__version__}"
-             + (f", torch {torch.__version__}" if torch is not None else "")]
+             + (f", torch {torch.__version__}" if torch is not None else "") + f"; {lg.threads.blas_summary()}"]
     lines += table(results)
     if not args.no_memory:
         lines += memory(here, torch is not None)

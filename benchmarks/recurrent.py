@@ -7,14 +7,16 @@ backward call is timed (forward untimed before it) on both sides.
 
 Both libraries run with the same thread count (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``), in one
 process, interleaved: every round times a few steps of one library then of the other, alternating which goes first.
-Before each timed block the benchmark idles for ``--pause`` seconds and runs one untimed step, so the other
-library's worker threads (which spin for a while after their last task) are idle when the clock starts.
+Before each timed block the benchmark idles for ``--pause`` seconds, so the other library's worker threads (which
+spin for a while after their last task) are idle, then runs untimed steps for ``--warmup`` seconds (one at least),
+so that the timed steps run in the steady state of a training loop rather than just after an idle pause.
 The table gives the median per-step time over the rounds, the ratio layergraph / PyTorch of the medians, and the
 spread of the per-round ratios (25th-75th percentile).
 
 Usage::
 
-    python benchmarks/recurrent.py [--threads 1 2] [--rounds 15] [--steps 3] [--pause 0.3] [--only LSTM GRU]
+    python benchmarks/recurrent.py [--threads 1 2] [--rounds 15] [--steps 3] [--pause 0.3] [--warmup 0.1]
+                                   [--only LSTM GRU]
 """
 
 import argparse
@@ -23,6 +25,8 @@ import time
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
+
+from _timing import warm_up
 
 import layergraph as lg
 
@@ -36,6 +40,8 @@ def _parse(argv=None):
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--steps", type=int, default=3, help="steps timed per round and library")
     p.add_argument("--pause", type=float, default=0.3, help="idle seconds before each timed block")
+    p.add_argument("--warmup", type=float, default=0.1,
+                   help="seconds of untimed steps after each pause, one step at least (default 0.1)")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="run only these rows: LSTM, GRU, RNN, Embedding")
     return p.parse_args(argv)
@@ -96,7 +102,7 @@ def timed(fn, steps):
     return total / steps
 
 
-def measure(pair, rounds, steps, pause=0.3):
+def measure(pair, rounds, steps, pause=0.3, warmup=0.1):
     ours, theirs = pair
     ours(), theirs()   # warm up (allocations, first BLAS calls)
     a, b = [], []
@@ -104,7 +110,7 @@ def measure(pair, rounds, steps, pause=0.3):
         order = ((ours, a), (theirs, b)) if r % 2 == 0 else ((theirs, b), (ours, a))
         for fn, out in order:
             time.sleep(pause)
-            fn()
+            warm_up(fn, warmup)
             out.append(timed(fn, steps))
     a, b = np.array(a), np.array(b)
     ratios = a / b
@@ -121,10 +127,11 @@ def main(argv=None):
                 if args.only and not any(name.startswith(o) for o in args.only):
                     continue
                 pair = embedding_pair() if name.startswith("Embedding") else recurrent_pair(name)
-                ours, theirs, ratio, (lo, hi) = measure(pair, args.rounds, args.steps, args.pause)
+                ours, theirs, ratio, (lo, hi) = measure(pair, args.rounds, args.steps, args.pause, args.warmup)
                 rows.append((name, threads, ours, theirs, ratio, lo, hi))
                 print(f"{name:<19} threads {threads}  layergraph {ours * 1e3:8.2f} ms  PyTorch {theirs * 1e3:8.2f} ms"
                       f"  ratio {ratio:5.2f}  (per-round ratios {lo:.2f}-{hi:.2f})", flush=True)
+    print(f"\nnumpy {np.__version__}, torch {torch.__version__}; {lg.threads.blas_summary()}")
     print("\n| layer | threads | layergraph (ms) | PyTorch (ms) | ratio | per-round ratio IQR |")
     print("|---|---|---|---|---|---|")
     for name, threads, ours, theirs, ratio, lo, hi in rows:

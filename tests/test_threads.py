@@ -193,3 +193,36 @@ def test_one_blas_thread_limits_and_restores_every_blas_library():
     finally:
         for lib, n in zip(libs, before):
             lib.set_num_threads(n)
+
+
+def test_blas_info_matches_threadpoolctl_and_names_a_forced_kernel(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from layergraph import _blas_threads
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Zen")
+    info = lg.threads.blas_info()
+    theirs = {d["filepath"]: d for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"}
+    if not _blas_threads.can_limit():
+        assert info == []
+        return
+    assert {lib["path"] for lib in info} <= set(theirs)
+    for lib in info:
+        ref = theirs[lib["path"]]
+        assert (lib["library"], lib["version"], lib["threads"]) == (ref["internal_api"], ref["version"],
+                                                                   ref["num_threads"])
+        assert lib["kernel"] == ref.get("architecture")
+        assert lib["forced"] == ("Zen" if lib["library"] == "openblas" else None)
+        assert lib["library"] in lg.threads.blas_summary()
+    if any(lib["library"] == "openblas" for lib in info):
+        assert "forced by OPENBLAS_CORETYPE=Zen" in lg.threads.blas_summary()
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    assert all(lib["forced"] is None for lib in lg.threads.blas_info())
+    assert "forced" not in lg.threads.blas_summary()
+
+
+def test_blas_info_without_threadpoolctl(monkeypatch):
+    from layergraph import _blas_threads
+
+    monkeypatch.setattr(_blas_threads, "_blas", lambda: None)
+    assert lg.threads.blas_info() == []
+    assert lg.threads.blas_summary() == "BLAS unknown (threadpoolctl not installed)"

@@ -32,9 +32,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _blas_threads
+from ._blas_threads import blas_info, blas_summary
 
 __all__ = ["set_num_threads", "get_num_threads", "num_threads", "parallel_for", "even_chunks", "batch_chunks",
-           "sum_in_order"]
+           "sum_in_order", "blas_info", "blas_summary"]
 
 #: Environment variable read at import for the initial thread count (default: the CPUs this process may use).
 ENV_VAR = "LAYERGRAPH_NUM_THREADS"
