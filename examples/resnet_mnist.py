@@ -7,10 +7,10 @@ res2:   Residual(Conv 3x3 stride 2 -> BN -> ReLU -> Conv 3x3 -> BN,
                  projection = Conv 1x1 stride 2 -> BN) -> ReLU                           (32, 7, 7)
 head:   GlobalAvgPool -> Dropout(0.2) -> Affine(32->10) -> SoftmaxWithLoss
 
-Speed: one training step (forward + backward, float32, one thread) takes about 70-90 ms at batch 64 and about
-125-145 ms at this example's batch of 100, against 64-91 ms for the same network in PyTorch 2.13 at batch 64
-measured in the same runs (row "ResNet (example)" of ``benchmarks/layers.py``; figures from a shared 2-core machine
-whose timings swing by 10-30 % between runs, see docs/performance.md).
+Speed: one training step (forward + backward, float32, one thread) takes about 27 ms at batch 64 and 46 ms at this
+example's batch of 100 on a 2-core AMD EPYC with AVX-512 when OpenBLAS runs its AVX-512 kernels (34 and 57 ms with
+its AVX2 kernels), against about 20 ms for the same network in PyTorch 2.13 at batch 64 (row "ResNet (example)" of
+``benchmarks/layers.py``; on an earlier AVX2 machine the step took 70-90 ms at batch 64; see docs/performance.md).
 
 Usage::
 
