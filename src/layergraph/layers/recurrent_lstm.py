@@ -78,17 +78,20 @@ class LSTM(_RecurrentBase):
         """``[Wx; b]^T`` ``(4H, D + 1)`` and ``Wh^T`` ``(4H, H)`` with the gate blocks in step order (o, i, f, g) and
         the sigmoid blocks halved: ``sigmoid(a) = (1 + tanh(a / 2)) / 2``, so one ``tanh`` covers every gate.
 
-        Both are transposed views of C-ordered copies (a transposing copy of ``Wh`` costs more than its 50 products
-        gain from it)."""
+        ``[Wx; b]^T`` is a transposed view of a C-ordered copy (it takes part in one product); ``Wh^T``, used by
+        every step's product, is C-ordered: built block by block by a scaling, transposing copy (about 0.07 ms),
+        it makes each step's ``(4H, H) x (H, N)`` product faster than a transposed view would (about 21 against
+        24 us on the benchmark's shape, with OpenBLAS's AVX-512 kernels)."""
         h = self.hidden_size
         p = self.params
         scale = np.full(4 * h, 0.5, dtype=p["Wh"].dtype)
         scale[3 * h:] = 1.0
         wxb = step_columns(np.concatenate([p["Wx"], p["b"][None]]), h)
         wxb *= scale
-        wh = step_columns(p["Wh"], h)
-        wh *= scale
-        return wxb.T, wh.T
+        wh_t = np.empty((4 * h, h), dtype=p["Wh"].dtype)
+        for j, k in enumerate(STEP_ORDER):
+            np.multiply(p["Wh"][:, k * h:(k + 1) * h].T, scale[j * h], out=wh_t[j * h:(j + 1) * h])
+        return wxb.T, wh_t
 
     def _run(self, x_st, state0):
         t, _, n = x_st.shape
