@@ -198,3 +198,19 @@ def test_conv_results_are_the_same_for_every_thread_count(stride, pad):
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n, hw, kernel, stride, pad", [(16, (9, 9), 3, 2, 1), (12, (11, 6), (3, 2), (3, 2), (1, 0)),
+                                                        (3, (30, 40), 3, 2, 1)])
+def test_strided_input_gradient_with_samples_last_or_not_matches_loops(n, hw, kernel, stride, pad):
+    """Chunks with more samples than output columns fold with the samples as the innermost axis; others do not."""
+    rng = np.random.default_rng(n)
+    layer = Conv2D(3, 4, kernel, stride, pad, dtype=np.float64, rng=rng)
+    x = rng.standard_normal((n, 3, *hw))
+    y = layer.forward(x)
+    dout = rng.standard_normal(y.shape)
+    ow, k = y.shape[3], 3 * int(np.prod(layer.kernel_size))
+    m = max(e - s for s, e in im2col.chunk_bounds(n, im2col.chunk_samples(n, k, y.shape[2] * ow, 8)))
+    assert (m > ow) == (n > 3)                                 # the cases cover both layouts
+    _, _, _, dx_ref = loop_conv(x, layer.params["W"], layer.params["b"], layer.stride, layer.pad, dout)
+    np.testing.assert_allclose(layer.backward(dout), dx_ref, rtol=1e-11, atol=1e-11)

@@ -326,25 +326,39 @@ def backward_same(gx, dout, W, dWm, ws, db=None):
 
 
 def input_grad_strided(d3, Wm, kernel, stride, pad, x_shape, out_hw, ws):
-    """``dx (N, C, H, W)`` by ``dcols = W^T x dout`` per chunk, folded back by ``kh * kw`` strided in-place adds."""
+    """``dx (N, C, H, W)`` by ``dcols = W^T x dout`` per chunk, folded back by ``kh * kw`` strided in-place adds.
+
+    The adds run over the last axis of the chunk's buffers, so that axis should be long: when a chunk has more
+    samples than the output has columns (and the kernel more than one tap), the samples go last (``dout``'s columns
+    ordered ``(OH, OW, m)``, the padded buffer ``(C, Hp, Wp, m)``): on the ResNet example's stride-2 3x3 layer (32
+    samples, 7 x 7 outputs) that took the adds from 0.32 to 0.10 ms per chunk and the layer's backward from 1.37 to
+    0.95 ms. Otherwise the buffer is ``(C, m, Hp, Wp)`` and the adds run along ``OW`` (with stride ``sw``); a 1x1
+    kernel has one add, which does not pay for the slower copy out of the other layout.
+    """
     n, c, h, w = x_shape
     o, k = Wm.shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel, stride, pad, out_hw
     length = oh * ow
     bounds = chunk_bounds(n, chunk_samples(n, k, length, Wm.dtype.itemsize))
     dx = np.empty(x_shape, dtype=Wm.dtype)
+    hp, wp = h + 2 * ph, w + 2 * pw
 
     def chunk(worker, u):
         s, e = bounds[u]
-        dT = ws.get(f"bwd.dTs{worker}.{e - s}", (o, e - s, length), Wm.dtype)
-        cols = ws.get(f"bwd.cols{worker}.{e - s}", (c, kh, kw, e - s, oh, ow), Wm.dtype)
-        buf = ws.get(f"bwd.dxp{worker}.{e - s}", (c, e - s, h + 2 * ph, w + 2 * pw), Wm.dtype)
-        np.copyto(dT, d3[s:e].transpose(1, 0, 2))
+        m = e - s
+        last = m > ow and kh * kw > 1                   # samples as the last (innermost) axis
+        key = f"{worker}.{m}.{int(last)}"
+        dT = ws.get(f"bwd.dTs{key}", (o, length, m) if last else (o, m, length), Wm.dtype)
+        cols = ws.get(f"bwd.cols{key}", (c, kh, kw, oh, ow, m) if last else (c, kh, kw, m, oh, ow), Wm.dtype)
+        buf = ws.get(f"bwd.dxp{key}", (c, hp, wp, m) if last else (c, m, hp, wp), Wm.dtype)
+        np.copyto(dT, d3[s:e].transpose((1, 2, 0) if last else (1, 0, 2)))
         np.matmul(Wm.T, dT.reshape(o, -1), out=cols.reshape(k, -1))
         buf.fill(0)
+        lead = (slice(None),) * (1 if last else 2)      # the axes before the rows of the buffer
         for i in range(kh):
             for j in range(kw):
-                buf[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[:, i, j]
-        np.copyto(dx[s:e], buf[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3))
+                buf[lead + (slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))] += cols[:, i, j]
+        inner = buf[lead + (slice(ph, ph + h), slice(pw, pw + w))]
+        np.copyto(dx[s:e], inner.transpose((3, 0, 1, 2) if last else (1, 0, 2, 3)))
     threads.parallel_for(len(bounds), chunk)
     return dx
