@@ -1,6 +1,7 @@
 """The `layergraph` command in-process: every option documented, bad input -> one line on stderr, exit != 0."""
 
 import argparse
+import os
 
 import pytest
 
@@ -132,3 +133,23 @@ def test_divergence_is_one_line_and_leaves_nothing(workdir, capsys):
     assert_one_line_error(status, out, err, "training diverged at epoch 1, step ")
     assert "Try a lower --lr" in err and "Warning" not in err
     assert not (workdir / "div").exists()
+
+
+def test_version_names_numpy_scipy_and_the_blas_kernels(capsys):
+    import numpy
+    import scipy
+
+    import layergraph
+
+    status, out, _ = call(["--version"], capsys)
+    assert status == 0 and out.count("\n") == 1
+    assert out.startswith(f"layergraph {layergraph.__version__} ")
+    assert f"numpy {numpy.__version__}" in out and f"scipy {scipy.__version__}" in out
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    numpy_blas = [lib for lib in threadpoolctl.threadpool_info()
+                  if lib["user_api"] == "blas" and os.sep + "numpy" in lib["filepath"]]
+    for lib in numpy_blas:                            # NumPy's BLAS, with its own report of its kernels
+        assert f"{lib['internal_api']} {lib['version']}" in out
+        if lib.get("architecture"):
+            assert f"{lib['architecture']} kernels" in out
+

@@ -7,6 +7,23 @@ import sys
 from .. import __version__
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: layergraph's version, NumPy's and SciPy's, and the BLAS kernels the products run on (read
+    only when asked: looking up the BLAS libraries takes a few milliseconds)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import numpy
+        import scipy
+
+        from ..threads import blas_summary
+
+        print(f"layergraph {__version__} (numpy {numpy.__version__}, scipy {scipy.__version__}; {blas_summary()})")
+        parser.exit()
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         # One line on stderr and exit status 2, never a traceback.
@@ -16,7 +33,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser():
     """Return the top-level parser with every sub-command registered."""
     parser = _Parser(prog="layergraph", description="Neural networks from layer objects on NumPy.")
-    parser.add_argument("--version", action="version", version=f"layergraph {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the versions of layergraph, NumPy and SciPy and the BLAS kernels, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in _modules():
         module.register(sub)
