@@ -152,4 +152,3 @@ def test_version_names_numpy_scipy_and_the_blas_kernels(capsys):
         assert f"{lib['internal_api']} {lib['version']}" in out
         if lib.get("architecture"):
             assert f"{lib['architecture']} kernels" in out
-

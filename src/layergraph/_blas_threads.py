@@ -41,7 +41,8 @@ def blas_info():
         One dict per loaded BLAS library with keys ``"library"`` (``"openblas"``, ``"mkl"``, ...),
         ``"version"``, ``"kernel"`` (the architecture the library reports, None when it reports none),
         ``"threads"``, ``"forced"`` (the value of ``OPENBLAS_CORETYPE`` for OpenBLAS when it is set, else None)
-        and ``"path"`` (the shared library's file: NumPy and SciPy may each load their own OpenBLAS). Empty when ``threadpoolctl`` is not installed or no BLAS library could be inspected.
+        and ``"path"`` (the shared library's file: NumPy and SciPy may each load their own OpenBLAS). Empty when
+        ``threadpoolctl`` is not installed or no BLAS library could be inspected.
     """
     ctl = _blas()
     if ctl is None:
