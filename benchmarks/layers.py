@@ -15,7 +15,7 @@ PyTorch (gradients reset to None first); a pooling step is ``forward`` then ``ba
 How it is timed: for each thread count (``--threads``, default 1 and 2; ``lg.set_num_threads`` for layergraph's
 own threads and NumPy's BLAS, ``torch.set_num_threads`` for PyTorch), each row runs ``--rounds`` interleaved
 rounds; in every round each library (in alternating order) gets a short idle pause (so that the other library's
-spinning worker threads are idle), then ``--warmup`` seconds of untimed steps (one at least), then ``--steps``
+spinning worker threads are idle), then ``--warmup`` seconds of untimed steps (10 at least), then ``--steps``
 timed steps (by default about 0.15 s of layergraph steps); see ``_timing.warm_up`` for why the warm-up. The
 table gives the median per-step time over the rounds, the ratio layergraph / PyTorch (the
 median of the per-round ratios; below 1 means layergraph is faster) and the spread (interquartile range over the
@@ -54,7 +54,7 @@ def _parse(argv=None):
                         "meaningful with --threads 1 (with more threads it adds up the threads' busy-waiting)")
     p.add_argument("--pause", type=float, default=0.3, help="idle seconds before each timed block")
     p.add_argument("--warmup", type=float, default=0.1,
-                   help="seconds of untimed steps after each pause, one step at least (default 0.1)")
+                   help="seconds of untimed steps after each pause, 10 steps at least (default 0.1)")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="run only rows whose name starts with one of these (e.g. SimpleConvNet ResNet MaxPool)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")

@@ -8,7 +8,7 @@ backward call is timed (forward untimed before it) on both sides.
 Both libraries run with the same thread count (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``), in one
 process, interleaved: every round times a few steps of one library then of the other, alternating which goes first.
 Before each timed block the benchmark idles for ``--pause`` seconds, so the other library's worker threads (which
-spin for a while after their last task) are idle, then runs untimed steps for ``--warmup`` seconds (one at least),
+spin for a while after their last task) are idle, then runs untimed steps for ``--warmup`` seconds (10 at least),
 so that the timed steps run in the steady state of a training loop rather than just after an idle pause.
 The table gives the median per-step time over the rounds, the ratio layergraph / PyTorch of the medians, and the
 spread of the per-round ratios (25th-75th percentile).
@@ -41,7 +41,7 @@ def _parse(argv=None):
     p.add_argument("--steps", type=int, default=3, help="steps timed per round and library")
     p.add_argument("--pause", type=float, default=0.3, help="idle seconds before each timed block")
     p.add_argument("--warmup", type=float, default=0.1,
-                   help="seconds of untimed steps after each pause, one step at least (default 0.1)")
+                   help="seconds of untimed steps after each pause, 10 steps at least (default 0.1)")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="run only these rows: LSTM, GRU, RNN, Embedding")
     return p.parse_args(argv)

@@ -9,7 +9,7 @@ head:   GlobalAvgPool -> Dropout(0.2) -> Affine(32->10) -> SoftmaxWithLoss
 
 Speed: one training step (forward + backward, float32, one thread) takes about 27 ms at batch 64 and 46 ms at this
 example's batch of 100 on a 2-core AMD EPYC with AVX-512 when OpenBLAS runs its AVX-512 kernels (34 and 57 ms with
-its AVX2 kernels), against about 20 ms for the same network in PyTorch 2.13 at batch 64 (row "ResNet (example)" of
+its AVX2 kernels), against 20-25 ms for the same network in PyTorch 2.13 at batch 64 (row "ResNet (example)" of
 ``benchmarks/layers.py``; on an earlier AVX2 machine the step took 70-90 ms at batch 64; see docs/performance.md).
 
 Usage::

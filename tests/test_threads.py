@@ -195,11 +195,10 @@ def test_one_blas_thread_limits_and_restores_every_blas_library():
             lib.set_num_threads(n)
 
 
-def test_blas_info_matches_threadpoolctl_and_names_a_forced_kernel(monkeypatch):
+def test_blas_info_matches_threadpoolctl_and_names_the_requested_kernel(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     from layergraph import _blas_threads
 
-    monkeypatch.setenv("OPENBLAS_CORETYPE", "Zen")
     info = lg.threads.blas_info()
     theirs = {d["filepath"]: d for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"}
     if not _blas_threads.can_limit():
@@ -211,18 +210,36 @@ def test_blas_info_matches_threadpoolctl_and_names_a_forced_kernel(monkeypatch):
         assert (lib["library"], lib["version"], lib["threads"]) == (ref["internal_api"], ref["version"],
                                                                    ref["num_threads"])
         assert lib["kernel"] == ref.get("architecture")
-        assert lib["forced"] == ("Zen" if lib["library"] == "openblas" else None)
         assert lib["library"] in lg.threads.blas_summary()
+    # what was asked for is the variable as it was at import (OpenBLAS reads it once, when it loads), not later
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Bogus")
+    assert "Bogus" not in lg.threads.blas_summary()
+    monkeypatch.setattr(_blas_threads, "CORETYPE_AT_IMPORT", "Zen")
+    for lib in lg.threads.blas_info():
+        assert lib["coretype"] == ("Zen" if lib["library"] == "openblas" else None)
     if any(lib["library"] == "openblas" for lib in info):
-        assert "forced by OPENBLAS_CORETYPE=Zen" in lg.threads.blas_summary()
-    monkeypatch.delenv("OPENBLAS_CORETYPE")
-    assert all(lib["forced"] is None for lib in lg.threads.blas_info())
-    assert "forced" not in lg.threads.blas_summary()
+        assert "OPENBLAS_CORETYPE=Zen" in lg.threads.blas_summary()
+    monkeypatch.setattr(_blas_threads, "CORETYPE_AT_IMPORT", None)
+    assert all(lib["coretype"] is None for lib in lg.threads.blas_info())
+    assert "OPENBLAS_CORETYPE" not in lg.threads.blas_summary()
 
 
-def test_blas_info_without_threadpoolctl(monkeypatch):
+def test_blas_info_without_threadpoolctl_or_without_a_blas(monkeypatch):
+    import builtins
+
     from layergraph import _blas_threads
 
     monkeypatch.setattr(_blas_threads, "_blas", lambda: None)
     assert lg.threads.blas_info() == []
+    real_import = builtins.__import__
+
+    def no_threadpoolctl(name, *args, **kwargs):
+        if name == "threadpoolctl":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_threadpoolctl)
     assert lg.threads.blas_summary() == "BLAS unknown (threadpoolctl not installed)"
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    if _blas_threads._threadpoolctl_installed():
+        assert lg.threads.blas_summary() == "BLAS unknown (threadpoolctl found no BLAS library)"

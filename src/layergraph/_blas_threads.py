@@ -27,45 +27,62 @@ def _blas():
     return _CONTROLLER[0]
 
 
+#: ``OPENBLAS_CORETYPE`` as it was when layergraph was imported (NumPy, and with it OpenBLAS, is loaded first;
+#: OpenBLAS reads the variable once, when it loads), or None when it was unset or empty.
+CORETYPE_AT_IMPORT = os.environ.get("OPENBLAS_CORETYPE") or None
+
+
+def _threadpoolctl_installed():
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def blas_info():
     """The BLAS libraries NumPy's matrix products run on: name, version, kernel and thread count.
 
-    OpenBLAS picks its kernels for the processor when it loads; ``OPENBLAS_CORETYPE``, when set before NumPy is
-    imported, forces a kernel instead (``"Haswell"``: 256-bit AVX2 kernels even on a processor with AVX-512). On a
-    2-core AMD EPYC with AVX-512, a float32 product of 1024 x 1024 matrices ran at 68 GMAC/s on one thread with the
-    Haswell kernels and at 125 GMAC/s with the SkylakeX ones, so benchmark tables should say which kernel ran.
+    OpenBLAS picks its kernels for the processor when it loads, unless ``OPENBLAS_CORETYPE`` names others (it reads
+    the variable once, then; a name it does not know is ignored, and some names stand for the kernels of another:
+    ``"Zen"`` runs the ``"Haswell"`` ones). ``"Haswell"`` gives 256-bit AVX2 kernels even on a processor with
+    AVX-512: on a 2-core AMD EPYC with AVX-512, a float32 product of 1024 x 1024 matrices ran at 68 GMAC/s on one
+    thread with them and at 125 GMAC/s with the SkylakeX kernels OpenBLAS picks there by itself, so benchmark
+    tables should say which kernels ran.
 
     Returns
     -------
     list of dict
         One dict per loaded BLAS library with keys ``"library"`` (``"openblas"``, ``"mkl"``, ...),
-        ``"version"``, ``"kernel"`` (the architecture the library reports, None when it reports none),
-        ``"threads"``, ``"forced"`` (the value of ``OPENBLAS_CORETYPE`` for OpenBLAS when it is set, else None)
-        and ``"path"`` (the shared library's file: NumPy and SciPy may each load their own OpenBLAS). Empty when
-        ``threadpoolctl`` is not installed or no BLAS library could be inspected.
+        ``"version"`` (None when unknown), ``"kernel"`` (the architecture the library reports, None when it reports
+        none), ``"threads"``, ``"coretype"`` (for OpenBLAS, the value of ``OPENBLAS_CORETYPE`` when layergraph was
+        imported, else None: what was asked for; ``"kernel"`` is what runs) and ``"path"`` (the shared library's
+        file: NumPy and SciPy may each load their own OpenBLAS). Empty when ``threadpoolctl`` is not installed or
+        found no BLAS library.
     """
     ctl = _blas()
     if ctl is None:
         return []
-    forced = os.environ.get("OPENBLAS_CORETYPE") or None
     return [{"library": lib.internal_api, "version": lib.version, "kernel": getattr(lib, "architecture", None),
-             "threads": lib.num_threads, "forced": forced if lib.internal_api == "openblas" else None,
+             "threads": lib.num_threads, "coretype": CORETYPE_AT_IMPORT if lib.internal_api == "openblas" else None,
              "path": lib.filepath}
             for lib in ctl.lib_controllers]
 
 
 def blas_summary():
     """:func:`blas_info` as one line for the header of a benchmark table, e.g. ``"openblas 0.3.31 in numpy.libs
-    (SkylakeX kernels)"``, or ``"BLAS unknown (threadpoolctl not installed)"``."""
+    (SkylakeX kernels)"`` or ``"openblas 0.3.31 in numpy.libs (Haswell kernels; OPENBLAS_CORETYPE=Haswell)"``."""
     info = blas_info()
     if not info:
-        return "BLAS unknown (threadpoolctl not installed)"
+        why = "found no BLAS library" if _threadpoolctl_installed() else "not installed"
+        return f"BLAS unknown (threadpoolctl {why})"
     parts = []
     for lib in info:
         kernel = f"{lib['kernel']} kernels" if lib["kernel"] else "kernel not reported"
-        forced = f", forced by OPENBLAS_CORETYPE={lib['forced']}" if lib["forced"] else ""
+        asked = f"; OPENBLAS_CORETYPE={lib['coretype']}" if lib["coretype"] else ""
         where = os.path.basename(os.path.dirname(lib["path"] or ""))
-        parts.append(f"{lib['library']} {lib['version']}{' in ' + where if where else ''} ({kernel}{forced})")
+        parts.append(f"{lib['library']} {lib['version'] or '(version unknown)'}{' in ' + where if where else ''} "
+                     f"({kernel}{asked})")
     return "; ".join(parts)
 
 
