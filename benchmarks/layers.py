@@ -17,9 +17,9 @@ own threads and NumPy's BLAS, ``torch.set_num_threads`` for PyTorch), each row r
 rounds; in every round each library (in alternating order) gets a short idle pause (so that the other library's
 spinning worker threads are idle), then ``--warmup`` seconds of untimed steps (10 at least), then ``--steps``
 timed steps (by default about 0.15 s of layergraph steps); see ``_timing.warm_up`` for why the warm-up. The
-table gives the median per-step time over the rounds, the ratio layergraph / PyTorch (the
-median of the per-round ratios; below 1 means layergraph is faster) and the spread (interquartile range over the
-median) of each library's times and of the ratio.
+table gives the median per-step time over the rounds, the ratio layergraph / PyTorch (the median of the per-round
+ratios; below 1 means layergraph is faster) and the spread (interquartile range over the median) of each library's
+times and of the ratio.
 
 Memory (``--memory``, on by default): the peak memory of one SimpleConvNet float32 step, each library in a fresh
 process (see ``_layer_cases.memory_probe``).

@@ -229,8 +229,6 @@ def test_blas_info_without_threadpoolctl_or_without_a_blas(monkeypatch):
 
     from layergraph import _blas_threads
 
-    monkeypatch.setattr(_blas_threads, "_blas", lambda: None)
-    assert lg.threads.blas_info() == []
     real_import = builtins.__import__
 
     def no_threadpoolctl(name, *args, **kwargs):
@@ -238,8 +236,19 @@ def test_blas_info_without_threadpoolctl_or_without_a_blas(monkeypatch):
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
+    monkeypatch.setattr(_blas_threads, "_CONTROLLER", [])           # looked up again, without threadpoolctl
     monkeypatch.setattr(builtins, "__import__", no_threadpoolctl)
+    assert lg.threads.blas_info() == [] and not _blas_threads.can_limit()
     assert lg.threads.blas_summary() == "BLAS unknown (threadpoolctl not installed)"
     monkeypatch.setattr(builtins, "__import__", real_import)
-    if _blas_threads._threadpoolctl_installed():
-        assert lg.threads.blas_summary() == "BLAS unknown (threadpoolctl found no BLAS library)"
+    pytest.importorskip("threadpoolctl")
+
+    class NoBlas:
+        def select(self, user_api):
+            return type("Selected", (), {"lib_controllers": []})()
+
+    import threadpoolctl
+    monkeypatch.setattr(_blas_threads, "_CONTROLLER", [])
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", NoBlas)
+    assert lg.threads.blas_info() == []
+    assert lg.threads.blas_summary() == "BLAS unknown (threadpoolctl found no BLAS library)"

@@ -12,7 +12,7 @@ import os
 #: Per-step products with at most this many multiply-adds run the time loop on one BLAS thread: handing such small
 #: products to a second thread costs more than it saves.
 SMALL_STEP = 1 << 20
-_CONTROLLER = []
+_CONTROLLER = []   # [controller or None, why it is None]
 
 
 def _blas():
@@ -20,24 +20,20 @@ def _blas():
     if not _CONTROLLER:
         try:
             from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _CONTROLLER[:] = [None, "threadpoolctl not installed"]
+            return None
+        try:
             ctl = ThreadpoolController().select(user_api="blas")
-            _CONTROLLER.append(ctl if ctl.lib_controllers else None)
-        except Exception:  # not installed, or the BLAS could not be inspected: leave threads alone
-            _CONTROLLER.append(None)
+            _CONTROLLER[:] = [ctl, None] if ctl.lib_controllers else [None, "threadpoolctl found no BLAS library"]
+        except Exception:  # the BLAS could not be inspected: leave threads alone
+            _CONTROLLER[:] = [None, "threadpoolctl could not inspect the BLAS"]
     return _CONTROLLER[0]
 
 
 #: ``OPENBLAS_CORETYPE`` as it was when layergraph was imported (NumPy, and with it OpenBLAS, is loaded first;
 #: OpenBLAS reads the variable once, when it loads), or None when it was unset or empty.
 CORETYPE_AT_IMPORT = os.environ.get("OPENBLAS_CORETYPE") or None
-
-
-def _threadpoolctl_installed():
-    try:
-        import threadpoolctl  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def blas_info():
@@ -71,11 +67,11 @@ def blas_info():
 
 def blas_summary():
     """:func:`blas_info` as one line for the header of a benchmark table, e.g. ``"openblas 0.3.31 in numpy.libs
-    (SkylakeX kernels)"`` or ``"openblas 0.3.31 in numpy.libs (Haswell kernels; OPENBLAS_CORETYPE=Haswell)"``."""
+    (SkylakeX kernels)"`` or ``"openblas 0.3.31 in numpy.libs (Haswell kernels; OPENBLAS_CORETYPE=Haswell)"``, or
+    ``"BLAS unknown (...)"`` saying why."""
     info = blas_info()
     if not info:
-        why = "found no BLAS library" if _threadpoolctl_installed() else "not installed"
-        return f"BLAS unknown (threadpoolctl {why})"
+        return f"BLAS unknown ({_CONTROLLER[1]})"
     parts = []
     for lib in info:
         kernel = f"{lib['kernel']} kernels" if lib["kernel"] else "kernel not reported"
