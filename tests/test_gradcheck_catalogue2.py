@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import layergraph as lg
+from test_gradcheck_mutations import Linear
 
 MODES = ("full", "sampled", "directional", "auto")
 SEEDS = {"full": range(10), "auto": range(10), "sampled": range(4), "directional": range(4)}
@@ -63,25 +64,6 @@ class LeakySignAtKink(Leaky):
 
     def slope(self):
         return np.where(self.x > 0, 1.0, np.where(self.x < 0, 0.1, -1.0)).astype(self.x.dtype)
-
-
-class Linear(lg.Layer):
-    """y = x @ W + b."""
-
-    def __init__(self, n_in=4, n_out=4, seed=0):
-        super().__init__()
-        g = np.random.default_rng(seed)
-        self.params = {"W": g.standard_normal((n_in, n_out)), "b": g.standard_normal(n_out)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-
-    def forward(self, x, train=True):
-        self.x = x
-        return x @ self.params["W"] + self.params["b"]
-
-    def backward(self, dout):
-        self.grads["W"] = self.x.T @ dout
-        self.grads["b"] = dout.sum(axis=0)
-        return dout @ self.params["W"].T
 
 
 class StaleCache(Linear):

@@ -5,6 +5,7 @@ import pytest
 
 import layergraph as lg
 from layergraph.gradcheck import GradCheckError, GradCheckReports
+from test_gradcheck_catalogue2 import PairMax
 from test_gradcheck_mutations import BatchNormLike, DropoutLike, Linear
 
 
@@ -17,21 +18,6 @@ class PlainReLU(lg.Layer):
 
     def backward(self, dout):
         return dout * self.mask
-
-
-class PairMax(lg.Layer):
-    """Max over adjacent pairs of the last axis (a 1-d max-pool of width 2, stride 2) without a kink hook."""
-
-    def forward(self, x, train=True):
-        pairs = x.reshape(x.shape[0], -1, 2)
-        self.arg = np.argmax(pairs, axis=2)
-        self.shape = x.shape
-        return np.take_along_axis(pairs, self.arg[..., None], axis=2)[..., 0]
-
-    def backward(self, dout):
-        dx = np.zeros((self.shape[0], self.shape[1] // 2, 2))
-        np.put_along_axis(dx, self.arg[..., None], dout[..., None], axis=2)
-        return dx.reshape(self.shape)
 
 
 def _with_zeros(shape, zeros, seed=0):

@@ -140,6 +140,47 @@ def test_trainer_fits_dicts_with_one_permutation_and_reports_per_output_metrics(
         trainer.fit(x, {"digit": labels, "parity": labels[:10] % 2}, epochs=1)
 
 
+def _cross_entropy(scores, labels):
+    """Mean softmax cross-entropy written out in float64, independent of the loss layers."""
+    z = scores.astype(np.float64) - scores.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(labels)), labels])
+
+
+def test_each_output_loss_is_logged_and_evaluated():
+    mod = example("two_outputs")
+    (x, labels), _ = lg.load_digits()
+    x, labels = x[:240], labels[:240]
+    net = mod.build(seed=2)
+    trainer = lg.Trainer(net, lg.optim.SGD(lr=0.0), batch_size=80, seed=0, verbose=0)  # lr 0: the net stays put
+    y = net.predict(x)
+    want = {"digit_loss": _cross_entropy(y["digit"], labels), "parity_loss": _cross_entropy(y["parity"], labels % 2)}
+    result = trainer.evaluate(x, mod.targets(labels))
+    for key, value in want.items():
+        assert result[key] == pytest.approx(value, rel=1e-5)
+    assert result["loss"] == pytest.approx(want["digit_loss"] + 0.3 * want["parity_loss"], rel=1e-5)
+    history = trainer.fit(x, mod.targets(labels), epochs=1, validation_data=(x[:100], mod.targets(labels[:100])))
+    y_val = net.predict(x[:100])
+    # train mode equals inference mode here (no dropout or batch norm), and three batches of 80 average to the mean
+    assert history["digit_loss"][0] == pytest.approx(want["digit_loss"], rel=1e-5)
+    assert history["parity_loss"][0] == pytest.approx(want["parity_loss"], rel=1e-5)
+    assert history["val_parity_loss"][0] == pytest.approx(_cross_entropy(y_val["parity"], labels[:100] % 2), rel=1e-5)
+    assert list(history.keys())[:5] == ["epoch", "step", "loss", "digit_loss", "parity_loss"]
+
+
+def test_a_metric_named_like_an_output_loss_is_refused():
+    g = lg.Graph()
+    g.add("a", lg.Affine(3, 2, rng=0), "x")
+    g.add("a_x", lg.Affine(3, 2, rng=1), "x")
+    g.set_outputs("a", "a_x").set_loss({"a": lg.SoftmaxWithLoss(), "a_x": lg.SoftmaxWithLoss()})
+
+    def x_loss(y, t):
+        return 0.0
+
+    with pytest.raises(ValueError, match="'x_loss' of output 'a' would be logged as 'a_x_loss'"):
+        lg.Trainer(g, lg.optim.SGD(), metrics=[x_loss], verbose=0)
+
+
 def test_batcher_uses_one_permutation_for_every_array():
     from layergraph.train.batches import Batcher
     a = np.arange(10)

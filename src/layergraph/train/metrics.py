@@ -14,7 +14,7 @@ from ..layers.init import check_positive_int
 from .batches import check_pair, n_rows, take_rows
 from .classification import (_labels, classification_report, confusion_matrix,  # noqa: F401 (public here)
                              precision_recall_f1)
-from .multi_output import per_output, training_loss
+from .multi_output import WeightedLosses, per_output, training_loss
 
 
 class Accuracy:
@@ -101,18 +101,22 @@ def resolve_metrics(spec, net):
     spec : sequence of (str or callable), or mapping name -> callable, or None
         ``"accuracy"`` is built in (bound to *net*'s loss layer); a callable is named by its ``__name__``.
         For a network with several outputs each metric is reported per output that has a loss, named
-        ``"<output>_<metric>"`` (``aux_accuracy``).
+        ``"<output>_<metric>"`` (``aux_accuracy``); ``"<output>_loss"`` names that output's loss.
     net : Sequential or Graph
     """
     if spec is None:
         return {}
     losses = getattr(net, "losses", None) or {}
     if getattr(net, "loss_layer", None) is None and losses:
-        out = {}
+        out, taken = {}, {f"{output}_loss" for output in losses}
         for output, loss in losses.items():
             holder = type("_Net", (), {"loss_layer": loss})()
             for name, fn in resolve_metrics(spec, holder).items():
-                out[f"{output}_{name}"] = per_output(fn, output)
+                key = f"{output}_{name}"
+                if key in taken:
+                    raise ValueError(f"Trainer: metric {name!r} of output {output!r} would be logged as {key!r}, "
+                                     "the name of an output's loss; rename the metric")
+                out[key] = per_output(fn, output)
         return out
     items = spec.items() if isinstance(spec, Mapping) else [(None, s) for s in spec]
     out = {}
@@ -132,24 +136,38 @@ def resolve_metrics(spec, net):
     return out
 
 
+def loss_parts(loss_layer):
+    """The unweighted loss of each output in the last ``forward`` of a network with several losses, named
+    ``"<output>_loss"``; ``{}`` for a single loss layer."""
+    last = getattr(loss_layer, "last", None) if isinstance(loss_layer, WeightedLosses) else None
+    return {f"{output}_loss": value for output, value in (last or {}).items()}
+
+
 class Averager:
-    """Batch-size-weighted running means of the loss and the metrics over one pass."""
+    """Batch-size-weighted running means of the loss, the per-output losses and the metrics over one pass."""
 
     def __init__(self, names):
         self.names = list(names)
-        self.sums = dict.fromkeys(["loss", *self.names], 0.0)
+        self.sums = {"loss": 0.0}
+        self.parts = {}
+        self.metric_sums = dict.fromkeys(self.names, 0.0)
         self.count = 0
 
-    def add(self, loss, y, t, metrics):
+    def add(self, loss, y, t, metrics, parts=None):
+        """Add one batch: its mean ``loss``, outputs ``y``, targets ``t``, the metric functions and, for several
+        outputs, ``parts`` (``"<output>_loss"`` -> that output's mean loss, see :func:`loss_parts`)."""
         n = n_rows(t)
         self.sums["loss"] += loss * n
+        for name, value in (parts or {}).items():
+            self.parts[name] = self.parts.get(name, 0.0) + value * n
         for name, fn in metrics.items():
-            self.sums[name] += float(fn(y, t)) * n
+            self.metric_sums[name] += float(fn(y, t)) * n
         self.count += n
 
     def result(self, prefix=""):
+        """``{prefix + "loss": mean, prefix + "<output>_loss": mean, ..., prefix + "<metric>": mean, ...}``."""
         c = self.count or 1
-        return {prefix + k: v / c for k, v in self.sums.items()}
+        return {prefix + k: v / c for k, v in {**self.sums, **self.parts, **self.metric_sums}.items()}
 
 
 def evaluate(net, x, t, *, batch_size=1000, metrics=("accuracy",), prefix=""):
@@ -169,7 +187,8 @@ def evaluate(net, x, t, *, batch_size=1000, metrics=("accuracy",), prefix=""):
     Returns
     -------
     dict
-        ``{"loss": float, "<metric>": float, ...}`` (means over the N samples).
+        ``{"loss": float, "<metric>": float, ...}`` (means over the N samples); a network with several losses
+        also gets each output's unweighted loss as ``"<output>_loss"``.
     """
     x, t = check_pair(x, t, "evaluate")
     if n_rows(x) == 0:
@@ -184,5 +203,5 @@ def evaluate(net, x, t, *, batch_size=1000, metrics=("accuracy",), prefix=""):
     for i in range(0, n_rows(x), batch_size):
         xb, tb = take_rows(x, slice(i, i + batch_size)), take_rows(t, slice(i, i + batch_size))
         y = net.forward(xb, train=False)
-        avg.add(float(loss_layer.forward(y, tb)), y, tb, fns)
+        avg.add(float(loss_layer.forward(y, tb)), y, tb, fns, loss_parts(loss_layer))
     return avg.result(prefix)

@@ -17,7 +17,7 @@ from .batches import check_pair, n_rows, take_rows
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .history import History
 from .multi_output import check_trainable, training_loss
-from .metrics import Averager, evaluate, resolve_metrics
+from .metrics import Averager, evaluate, loss_parts, resolve_metrics
 from .progress import ProgressLogger
 from .serialize import copy_tree
 
@@ -165,7 +165,9 @@ class Trainer:
         Returns
         -------
         History
-            ``self.history``: one row per epoch with ``epoch``, ``step``, ``loss``, metrics, ``val_*``, ``lr``.
+            ``self.history``: one row per epoch with ``epoch``, ``step``, ``loss``, metrics, ``val_*``, ``lr``; a
+            graph with several losses also logs each output's unweighted loss (``<output>_loss``,
+            ``val_<output>_loss``).
 
         Raises
         ------
@@ -273,7 +275,7 @@ class Trainer:
         if not math.isfinite(loss):
             self._diverged(epoch, batch, f"the loss is {loss}", good)
         self._watch_explosion(loss, epoch, batch, good)
-        avg.add(loss, y, tb, self.metrics)
+        avg.add(loss, y, tb, self.metrics, loss_parts(loss_layer))
         return loss
 
     def _watch_explosion(self, loss, epoch, batch, good):
