@@ -10,6 +10,7 @@ layergraph step allocates (activations and their gradients, which scale with the
 update alone allocates, against the bytes of one copy of the parameters.
 
 Usage: python benchmarks/throughput.py [--repeats 15] [--steps 50] [--batches 32,100,1000] [--dtypes float32,float64]
+       [--pause 0.3] [--warmup 0.1]
 """
 
 import argparse
@@ -21,6 +22,7 @@ import tracemalloc
 import numpy as np
 
 import layergraph as lg
+from _timing import warm_up
 
 SIZES = (784, 100, 100, 100, 100, 10)
 
@@ -85,15 +87,17 @@ def torch_step(batch, dtype, rng):
     return step
 
 
-def time_block(step, steps, pause=0.0):
-    """Mean seconds per step over *steps* calls, after a pause and one untimed call.
+def time_block(step, steps, pause=0.0, warmup=0.1):
+    """Mean seconds per step over *steps* calls, after a pause and *warmup* seconds (10 steps at least) of
+    untimed calls.
 
     NumPy's BLAS threads and PyTorch's OpenMP threads busy-wait for a while after each call; the pause lets the
-    previous contender's threads go idle, so no contender is timed while another one's threads still spin.
+    previous contender's threads go idle, so no contender is timed while another one's threads still spin. The
+    warm-up then brings the contender back to its steady state (see ``_timing.warm_up``).
     """
     if pause:
         time.sleep(pause)
-    step()
+    warm_up(step, warmup)
     start = time.perf_counter()
     for _ in range(steps):
         step()
@@ -149,6 +153,8 @@ def main():
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--pause", type=float, default=0.3, help="seconds of idle time before each timed block")
+    ap.add_argument("--warmup", type=float, default=0.1,
+                    help="seconds of untimed steps (10 at least) after each pause, before the clock starts")
     args = ap.parse_args()
     threads = thread_count()
     try:
@@ -162,6 +168,7 @@ def main():
         have_torch = False
     print(f"# {platform.machine()}, {os.cpu_count()} cores, BLAS threads {threads}, numpy {np.__version__}"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if have_torch else ", no torch"))
+    print(f"# {lg.threads.blas_summary()}")
     print(f"# median of {args.repeats} interleaved repeats; spread = IQR / median")
     head = "| batch | dtype | layergraph ms | floor ms | torch ms | lg/torch | lg/floor | spread lg/floor/torch " \
            "| step alloc | update alloc | params |"
@@ -175,11 +182,11 @@ def main():
                 contenders["torch"] = torch_step(batch, dtype, rng)
             steps = max(5, int(args.steps * 100 / batch))
             for step in contenders.values():
-                time_block(step, steps)  # warm-up
+                time_block(step, steps, warmup=args.warmup)  # first calls: allocations, thread start-up
             samples = {k: [] for k in contenders}
             for _ in range(args.repeats):
                 for name, step in contenders.items():
-                    samples[name].append(time_block(step, steps, args.pause))
+                    samples[name].append(time_block(step, steps, args.pause, args.warmup))
             stats = {k: summarize(v) for k, v in samples.items()}
             lg_ms, floor_ms = stats["lg"][0], stats["floor"][0]
             torch_ms = stats["torch"][0] if have_torch else float("nan")
