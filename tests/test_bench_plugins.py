@@ -58,6 +58,19 @@ def test_register_optimizer_validates_and_refuses_silent_replacement():
     assert "Adam" in optimizer_names()
 
 
+@pytest.mark.parametrize("name", ["Adam", "adam"])
+def test_a_builtin_name_is_taken_before_anything_looked_the_builtins_up(name):
+    """In a fresh interpreter the first call may be the plugin's registration itself."""
+    import subprocess
+    import sys
+
+    code = ("from layergraph.bench import LogUniform, register_optimizer\n"
+            f"register_optimizer({name!r}, dict, search_space={{'lr': LogUniform(1e-3, 1e-1)}})\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "'Adam' is already registered with another factory; pass replace=True" in proc.stderr
+
+
 def test_metric_contract():
     assert Metric("mse", higher_is_better=False, target=0.05).target == 0.05
     with pytest.raises(ValueError, match="needs|pass fn"):

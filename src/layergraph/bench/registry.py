@@ -64,6 +64,7 @@ def register_optimizer(name: str, factory: Callable, *, search_space: dict, repl
     if not callable(factory):
         raise TypeError(f"register_optimizer {name!r}: factory must be callable, got {type(factory).__name__}")
     space = check_space(search_space, f"register_optimizer {name!r}: search_space")
+    _builtins()  # a built-in name is taken whether or not anything has looked the built-ins up yet
     existing = {k.lower(): k for k in OPTIMIZER_FACTORIES}.get(name.lower())
     if existing is not None and not replace and not _same_callable(OPTIMIZER_FACTORIES[existing], factory):
         raise ValueError(f"register_optimizer: {existing!r} is already registered with another factory; pass "

@@ -129,7 +129,7 @@ def summarize(records) -> dict:
     dict
         ``{problem: {optimizer: {"n", "diverged", "seeds", "hyperparameters", "metric", "test": (mean, half),
         "test_loss": (mean, half), "test_set": (low, high) or None, "reached", "median_steps_to_target",
-        "median_seconds_to_target", "target", "epochs", "baseline"}}}``; medians count a miss as infinite
+        "median_seconds_to_target", "target", "epochs", "baseline"}}}``; medians count a miss (or a diverged run) as infinite
         (None when at most half the seeds reached the target).
     """
     out: dict = {}
@@ -138,8 +138,9 @@ def summarize(records) -> dict:
         for opt, runs in by_opt.items():
             runs = sorted(runs, key=lambda r: r["seed"])
             ok = [r for r in runs if not r["diverged"]]
-            steps = [r["steps_to_target"] if r["steps_to_target"] is not None else math.inf for r in runs]
-            secs = [r["seconds_to_target"] if r["seconds_to_target"] is not None else math.inf for r in runs]
+            hit = [r for r in runs if _reached(r)]
+            steps = [r["steps_to_target"] if _reached(r) else math.inf for r in runs]
+            secs = [r["seconds_to_target"] if _reached(r) else math.inf for r in runs]
             med_steps, med_secs = float(np.median(steps)), float(np.median(secs))
             rows = [r.get("test_per_example") for r in ok]
             test_set = None
@@ -150,13 +151,18 @@ def summarize(records) -> dict:
                 "n": len(runs), "diverged": len(runs) - len(ok), "seeds": [r["seed"] for r in runs],
                 "hyperparameters": runs[0]["hyperparameters"], "metric": _metric(runs[0]),
                 "test": _ci([_value(r, "test") for r in ok]), "test_loss": _ci([r["final"]["test_loss"] for r in ok]),
-                "test_set": test_set, "reached": sum(r["steps_to_target"] is not None for r in runs),
+                "test_set": test_set, "reached": len(hit),
                 "median_steps_to_target": med_steps if math.isfinite(med_steps) else None,
                 "median_seconds_to_target": med_secs if math.isfinite(med_secs) else None,
                 "target": runs[0]["target"], "epochs": runs[0]["epochs"],
                 "baseline": any(r.get("baseline") for r in runs),
             }
     return out
+
+
+def _reached(record) -> bool:
+    """The run met the target and did not diverge (a run that blew up after meeting it counts as a miss)."""
+    return record.get("steps_to_target") is not None and not record.get("diverged")
 
 
 def profile_costs(records, key: str = "steps_to_target_interp") -> dict:
@@ -176,7 +182,7 @@ def profile_costs(records, key: str = "steps_to_target_interp") -> dict:
         for seed in common:
             for o in opts:
                 r = by_seed[o][seed]
-                v = r.get(key, r.get("steps_to_target"))
+                v = None if r.get("diverged") else r.get(key, r.get("steps_to_target"))
                 costs[o].append(math.inf if v is None else max(float(v), 1.0))  # at least one step
     return costs
 
@@ -260,11 +266,30 @@ def _problem_section(prob, by_opt, records, tuning, baseline, plots) -> list[str
                             "test-set interval", "difference", "p (t)", "p (W)", "test-set diff.", "≈ ref",
                             "test loss", "reached", "median steps to target", "median seconds to target"],
                            rows, fmt="markdown"), ""]
+    notes = sorted({r["test_per_example_note"] for rs in finals.values() for r in rs if r.get("test_per_example_note")})
+    notes = [f"Test-set intervals: {note}." for note in notes]
+    early = sorted({r["seed"] for rs in finals.values() for r in rs if r.get("steps_to_target") == 0})
+    if early:
+        notes.append(f"The initial network already meets the target on seed(s) {', '.join(map(str, early))}: time "
+                     "to target says nothing about the optimizers there; choose a stricter target.")
+    lines += notes + ([""] if notes else [])
     if plots:
         for key, what in ((f"curves-{prob}", "validation curves"), (f"sensitivity-{prob}", "sensitivity")):
             if key in plots:
                 lines += [f"![{what} of {prob}]({plots[key]})", ""]
     return lines
+
+
+def _resolve_baseline(baseline, records):
+    """The optimizer named *baseline* (any case) as the records spell it; None stays None."""
+    if baseline is None:
+        return None
+    names = sorted({r["optimizer"] for r in records})
+    found = {n.lower(): n for n in names}.get(str(baseline).strip().lower())
+    if found is None:
+        raise ValueError(f"report: baseline {baseline!r} is not an optimizer of these runs; they ran "
+                         f"{', '.join(names)} (any case)")
+    return found
 
 
 def markdown_report(records, protocol: dict | None = None, plots: dict | None = None,
@@ -281,6 +306,7 @@ def markdown_report(records, protocol: dict | None = None, plots: dict | None = 
     baseline : str, optional
         Optimizer every other one is compared with (default: the best mean per problem).
     """
+    baseline = _resolve_baseline(baseline, records)
     summary = summarize(records)
     tuning = _by(records, "tune")
     lines = ["# Optimizer benchmark", ""]

@@ -77,11 +77,40 @@ class StepEvaluator(Callback):
     def evaluate(self, step):
         """Evaluate the validation set now and append to :attr:`curve`."""
         res = self.trainer.evaluate(*self.val)
+        check_metric_values(res, self.metrics, f"on the validation set at step {step}")
         self.curve["step"].append(int(step))
         self.curve["seconds"].append(self.total)
         for m in self.metrics:
             v = res.get(m.name)
             self.curve[f"val_{m.name}"].append(None if v is None or not math.isfinite(v) else float(v))
+
+
+def check_metric_values(values, metrics, where):
+    """Raise when a metric is not finite while the loss is: a network whose outputs are finite (its loss is)
+    must get a finite value from every metric, or the bug is in the metric's function."""
+    loss = values.get("loss")
+    if loss is None or not math.isfinite(loss):
+        return
+    for m in metrics:
+        v = values.get(m.name)
+        if v is not None and not math.isfinite(v):
+            raise ValueError(f"metric {m.name!r} returned {v} {where} while the loss is finite ({loss:.6g}); a "
+                             "metric's fn(y, t) must return a finite number for finite outputs")
+
+
+def per_example_or_none(metric, rows, whole):
+    """*rows* when their mean is the metric's value *whole* on the same examples, else None (with the reason).
+
+    A test-set interval bootstraps the mean of per-example values; that only describes metrics that are means over
+    examples (accuracy, MSE, the loss). For others (F1, AUC, ...) the per-example values mean something else.
+    """
+    if whole is None or not math.isfinite(whole):
+        return rows, None
+    mean = float(np.mean(rows)) if len(rows) else math.nan
+    if math.isfinite(mean) and math.isclose(mean, whole, rel_tol=1e-5, abs_tol=1e-8):
+        return rows, None
+    return None, (f"metric {metric.name!r} is not a mean over examples (the mean of its per-example values is "
+                  f"{mean:.6g}, its value on the test set {whole:.6g}): no test-set interval")
 
 
 def time_to_target(values, steps, seconds, metric):
@@ -183,7 +212,7 @@ def train_run(*, seed: int, problem: str, optimizer: str, hyperparameters: dict,
     ev = StepEvaluator(every, total, (data.x_val, data.t_val), metrics, net, schedule)
     trainer = Trainer(net, opt, batch_size=prob.batch_size, seed=order_rng, verbose=0, callbacks=[ev], metrics=fns)
     diverged_at = None
-    test, test_rows = None, None
+    test, test_rows, rows_note = None, None, None
     with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
@@ -192,10 +221,12 @@ def train_run(*, seed: int, problem: str, optimizer: str, hyperparameters: dict,
             diverged_at = int(err.step)
         if diverged_at is None:
             test = trainer.evaluate(data.x_test, data.t_test)
+            check_metric_values(test, metrics, "on the test set")
             if per_example_test:
                 y = np.concatenate([net.forward(data.x_test[i:i + 1000], train=False)
                                     for i in range(0, len(data.x_test), 1000)])
-                test_rows = per_example(prob.metric, net, y, data.t_test)
+                test_rows, rows_note = per_example_or_none(prob.metric, per_example(prob.metric, net, y, data.t_test),
+                                                           test.get(prob.metric.name))
     h = trainer.history
     n = len(h.get("epoch", []))
     history = {"epoch": list(h.get("epoch", [])), "step": list(h.get("step", [])),
@@ -228,6 +259,7 @@ def train_run(*, seed: int, problem: str, optimizer: str, hyperparameters: dict,
         "history": history,
         "final": final,
         "test_per_example": None if test_rows is None else [float(f"{v:.6g}") for v in test_rows],
+        "test_per_example_note": rows_note,
         "steps": int(trainer.step),
         "diverged": diverged_at is not None,
         "diverged_at_step": diverged_at,

@@ -206,6 +206,9 @@ def run_sweep_cmd(args):
             raise ValueError("--baselines needs --optimizers: the optimizers to compare with the stored baselines")
     problems = _names(args.problem) if args.problem is not None else list(base["problems"])
     optimizers = _names(args.optimizers) if args.optimizers is not None else list(base["optimizers"])
+    if args.baseline is not None and args.baseline.strip().lower() not in {o.lower() for o in optimizers}:
+        raise ValueError(f"--baseline {args.baseline!r} is not one of the optimizers to run: "
+                         f"{', '.join(optimizers)} (any case)")
     budget = args.budget if args.budget is not None else base["budget"]
     seeds = args.seeds if args.seeds is not None else base["seeds"]
     out = Path(args.out or ("bench-quick" if args.quick else "bench-results"))
@@ -229,8 +232,9 @@ def run_sweep_cmd(args):
         with _executor(args) as ex:
             res = run_sweep(config, ex, out, progress=bar)
     except TaskError as err:
-        print(f"layergraph bench run: error: {err}; finished runs are saved in {out.resolve()}, run the same "
-              "command again to retry the others", file=sys.stderr)
+        print(f"layergraph bench run: error: {err}; finished runs are saved in {out.resolve()}, and the same "
+              "command runs only the failed and missing ones (fix the cause first when it is in your code or data)",
+              file=sys.stderr)
         return 1
     wall = time.perf_counter() - t0
     if args.baselines:
