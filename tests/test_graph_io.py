@@ -103,7 +103,9 @@ def test_pictures_label_name_class_and_shape():
     dot = g.to_dot({"a": 4, "b": 2})
     assert 'n_cat [shape=box, label="cat\\nConcat\\n(N, 5)", peripheries=2];' in dot
     assert "n_fa -> n_cat;" in dot and "n_b -> n_cat;" in dot and 'label="a\\n(N, 4)"' in dot
-    mermaid = g.to_mermaid()
+    assert 'n_cat[["cat<br/>Concat"]]' in g.to_mermaid()        # the probe of to_dot left no shapes behind
+    g.forward({"a": np.ones((2, 4), np.float32), "b": np.ones((2, 2), np.float32)})
+    mermaid = g.to_mermaid()                                     # the shapes of the last forward pass
     assert 'n_cat[["cat<br/>Concat<br/>(N, 5)"]]' in mermaid and "n_a --> n_fa" in mermaid
     fresh = lg.Graph().add("fc", lg.Affine(4, 3), "x")
     assert 'n_fc[["fc<br/>Affine"]]' in fresh.to_mermaid()        # no shapes before any forward pass

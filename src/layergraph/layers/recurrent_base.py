@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import ShapeError, describe, shape_str
 from ..gradcheck.registry import register_case
 from .._blas_threads import step_threads
+from ._workspace import Workspace
 from .base import Layer
 from .init import as_float_dtype, as_generator, check_positive_int
 
@@ -119,11 +120,10 @@ class _RecurrentBase(Layer):
 
     def _buffer(self, name, shape, dtype):
         """A work array reused across calls while its shape and dtype stay the same (no fresh pages each step)."""
-        store = self.__dict__.setdefault("_work", {})
-        buf = store.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = store[name] = np.empty(shape, dtype=dtype)
-        return buf
+        store = self.__dict__.get("_work")
+        if store is None:
+            store = self._work = Workspace()
+        return store.get(name, shape, dtype)
 
     def _check_input(self, x):
         x = np.asarray(x)

@@ -8,6 +8,8 @@ import re
 
 import numpy as np
 
+from .probe import probing
+
 
 def _shape_text(shape):
     if shape is None:
@@ -87,20 +89,25 @@ def _quote(text):
     return text.replace('"', "#quot;")
 
 
-def chain_records(net, input_shape=None):
-    """``(records, inputs, outputs)`` of a chain of layers (``Sequential``) reading the input ``"x"``."""
+def chain_records(net, input_shape=None, dtype=None):
+    """``(records, inputs, outputs)`` of a chain of layers (``Sequential``) reading the input ``"x"``.
+
+    With *input_shape* (one sample), a probe sample of zeros of *dtype* (default: the parameters' dtype; pass an
+    integer dtype for a network that starts with an ``Embedding``) runs through the chain to find the output
+    shapes; the network is left as it was (see :func:`~layergraph.network.probe.probing`)."""
     shape = None if input_shape is None else ((input_shape,) if isinstance(input_shape, int) else tuple(input_shape))
     x = None
     if shape is not None:
-        dtype = next((p.dtype for p in net.params.values()), np.float32)
+        dtype = dtype or next((p.dtype for p in net.params.values()), np.float32)
         x = np.zeros((1, *shape), dtype=dtype)
     records, prev = [], "x"
     names = set(net.layers)
-    for name, layer in net.layers.items():
-        if x is not None:
-            x = layer.forward(x, train=False)
-        records.append((name, type(layer).__name__, [prev], None if x is None else ("N", *x.shape[1:])))
-        prev = name
+    with probing(net):
+        for name, layer in net.layers.items():
+            if x is not None:
+                x = layer.forward(x, train=False)
+            records.append((name, type(layer).__name__, [prev], None if x is None else ("N", *x.shape[1:])))
+            prev = name
     src = "x" if "x" not in names else "input"
     records = [(n, k, [src if s == "x" and i == 0 else s for s in ins], sh)
                for i, (n, k, ins, sh) in enumerate(records)]

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from .probe import probing
+
 
 @dataclass
 class SummaryRow:
@@ -14,13 +16,20 @@ class SummaryRow:
 
 
 def summary_rows(net, x, prefix):
-    """Run *x* through *net* in inference mode; return the rows (nested containers expanded) and the output."""
+    """Run *x* through *net* in inference mode; return the rows (nested containers expanded) and the output.
+
+    The network is left as it was (see :func:`~layergraph.network.probe.probing`)."""
+    with probing(net):
+        return _rows(net, x, prefix)
+
+
+def _rows(net, x, prefix):
     rows = []
     for name, layer in net.layers.items():
         qual = prefix + name
         expand = getattr(layer, "layers", None) is not None and hasattr(layer, "_parts")
         if expand:
-            inner, x = summary_rows(layer, x, qual + ".")
+            inner, x = _rows(layer, x, qual + ".")
             rows += inner
         else:
             x = layer.forward(x, train=False)
