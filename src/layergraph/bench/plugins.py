@@ -1,12 +1,15 @@
 """Plugins: modules that register optimizers and problems, imported before a sweep and in every worker.
 
-A plugin is a dotted module name (``my_package.my_opt``) or the path of a ``.py``
-file; importing it runs its :func:`~layergraph.bench.register_optimizer` /
-:func:`~layergraph.bench.register_problem` calls.  Installed packages can also
+A plugin is a dotted module name (``my_package.my_opt``, importable as it is or from the
+current directory, as with ``python -m``) or the path of a ``.py`` file; importing it runs
+its :func:`~layergraph.bench.register_optimizer` / :func:`~layergraph.bench.register_problem`
+calls.  Installed packages can also
 declare entry points in the group ``layergraph.bench`` (a module, or a function
 called without arguments); they are loaded automatically.  The sweep passes its
 plugin list inside each task, and the task imports it on the worker before
 running, so process-pool and Dask workers know the same names as the main process.
+A plugin that cannot be imported raises :class:`PluginImportError`, one line naming the
+plugin and the original exception (chained).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import sys
 import threading
 from pathlib import Path
 
 __all__ = ["load_plugins", "load_entry_points", "ENTRY_POINT_GROUP", "loaded_plugins", "normalize_plugin",
-           "is_path"]
+           "is_path", "import_module_or_path", "PluginImportError"]
 
 #: The entry-point group scanned by :func:`load_entry_points`.
 ENTRY_POINT_GROUP = "layergraph.bench"
@@ -27,6 +31,19 @@ ENTRY_POINT_GROUP = "layergraph.bench"
 _LOCK = threading.RLock()
 _LOADED: dict[str, object] = {}
 _ENTRY_POINTS_DONE: list = []
+
+
+class PluginImportError(ImportError):
+    """A plugin (or a module named by path or dotted name) could not be imported.
+
+    The message names the plugin and the original exception's type and message on one line; the original
+    exception is chained as ``__cause__``.
+    """
+
+
+def _one_line(exc: BaseException) -> str:
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _module_name_for_path(path: Path) -> str:
@@ -60,33 +77,103 @@ def normalize_plugin(spec: str) -> str:
     return str(Path(spec).expanduser().resolve()) if is_path(spec) else spec
 
 
-def _import_one(spec: str):
-    if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"plugin: expected a dotted module name or a path to a .py file, got {spec!r}")
-    spec = spec.strip()
-    if is_path(spec):
-        path = Path(spec).expanduser().resolve()
-        if not path.is_file():
-            raise FileNotFoundError(f"plugin {spec!r}: no such file {str(path)!r}")
-        name = _module_name_for_path(path)
-        if name in sys.modules and _same_file(getattr(sys.modules[name], "__file__", None), path):
-            return sys.modules[name]
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module  # before exec: classes defined there pickle by this module name
+def _names_missing_spec(exc: ModuleNotFoundError, spec: str) -> bool:
+    """True when *exc* says *spec* itself (or one of its parent packages) is missing, not one of its imports."""
+    return bool(exc.name) and (spec == exc.name or spec.startswith(exc.name + "."))
+
+
+def _cwd_on_path() -> bool:
+    """Put the current directory first on ``sys.path`` (as ``python -m`` does) unless it is there already.
+
+    Returns True when it was added.
+    """
+    cwd = os.getcwd()
+    for entry in sys.path:
         try:
-            module_spec.loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(name, None)
-            raise
-        return module
+            if Path(entry or ".").resolve() == Path(cwd).resolve():
+                return False
+        except OSError:
+            continue
+    sys.path.insert(0, cwd)
+    importlib.invalidate_caches()
+    return True
+
+
+def _import_name(spec: str):
     try:
         return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
-        if exc.name and spec.startswith(exc.name):
-            raise ModuleNotFoundError(f"plugin {spec!r}: no module named {exc.name!r} (give a dotted module name "
-                                      "importable here, or the path to a .py file)") from exc
+        if not _names_missing_spec(exc, spec) or not _cwd_on_path():
+            raise
+    try:  # a module next to the caller: retry with the current directory on the path
+        return importlib.import_module(spec)
+    except ModuleNotFoundError as exc:
+        if _names_missing_spec(exc, spec):
+            sys.path.remove(os.getcwd())
         raise
+
+
+def _import_path(path: Path):
+    name = _module_name_for_path(path)
+    if name in sys.modules and _same_file(getattr(sys.modules[name], "__file__", None), path):
+        return sys.modules[name]
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # before exec: classes defined there pickle by this module name
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def import_module_or_path(spec: str, what: str = "plugin"):
+    """Import a dotted module name or a ``.py`` file, the way ``--plugin`` does.
+
+    Parameters
+    ----------
+    spec : str
+        A dotted module name, importable as it is or from the current directory (which is then put first on
+        ``sys.path``, as ``python -m`` does, so worker processes find it too), or the path of a ``.py`` file
+        (anything ending in ``.py`` or containing a path separator), imported under its file name's stem.
+    what : str, default "plugin"
+        How error messages name the thing imported (e.g. ``"--module"``).
+
+    Returns
+    -------
+    module
+
+    Raises
+    ------
+    ValueError
+        *spec* is not a non-empty str.
+    FileNotFoundError
+        A path that is not a file.
+    ModuleNotFoundError
+        A module name importable neither as it is nor from the current directory.
+    PluginImportError
+        The module was found but raised while it was imported (the message names *spec* and the original
+        exception, which is chained).
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"{what}: expected a dotted module name or a path to a .py file, got {spec!r}")
+    spec = spec.strip()
+    path = Path(spec).expanduser().resolve() if is_path(spec) else None
+    if path is not None and not path.is_file():
+        raise FileNotFoundError(f"{what} {spec!r}: no such file {str(path)!r}")
+    try:
+        return _import_path(path) if path is not None else _import_name(spec)
+    except ModuleNotFoundError as exc:
+        if path is None and _names_missing_spec(exc, spec):
+            raise ModuleNotFoundError(f"cannot import {what} {spec!r}: no module named {exc.name!r}, neither "
+                                      f"importable as it is nor from the current directory {os.getcwd()!r} (give "
+                                      "a dotted module name or the path to a .py file)", name=exc.name) from exc
+        raise PluginImportError(f"{what} {spec!r} failed to import: {_one_line(exc)}") from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        raise PluginImportError(f"{what} {spec!r} failed to import: {_one_line(exc)}") from exc
 
 
 def load_plugins(plugins=(), *, entry_points: bool = True) -> list:
@@ -103,6 +190,13 @@ def load_plugins(plugins=(), *, entry_points: bool = True) -> list:
     Returns
     -------
     list of module
+
+    Raises
+    ------
+    PluginImportError
+        A plugin (or an entry point) raised while it was imported; the message names it.
+    FileNotFoundError, ModuleNotFoundError
+        A plugin that does not exist.
     """
     if isinstance(plugins, str):
         plugins = [plugins]
@@ -112,7 +206,7 @@ def load_plugins(plugins=(), *, entry_points: bool = True) -> list:
             load_entry_points()
         for spec in plugins or ():
             if spec not in _LOADED:
-                _LOADED[spec] = _import_one(spec)
+                _LOADED[spec] = import_module_or_path(spec)
             out.append(_LOADED[spec])
     return out
 
@@ -126,9 +220,15 @@ def load_entry_points() -> list:
 
         loaded = []
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            obj = ep.load()
-            if callable(obj) and not isinstance(obj, type(sys)):
-                obj()
+            try:
+                obj = ep.load()
+                if callable(obj) and not isinstance(obj, type(sys)):
+                    obj()
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:
+                raise PluginImportError(f"entry point {ep.name!r} ({getattr(ep, 'value', '?')}) of group "
+                                        f"{ENTRY_POINT_GROUP!r} failed to load: {_one_line(exc)}") from exc
             loaded.append(ep.name)
         _ENTRY_POINTS_DONE.append(loaded)
         return loaded

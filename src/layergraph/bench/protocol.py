@@ -94,13 +94,24 @@ def tuning_trials(optimizer: str, budget: int, method: str = "grid", search_seed
 
 
 def check_seed_ranges(tune_seeds, final_seeds, who: str = "SweepConfig") -> None:
-    """Raise ValueError when the tuning and final seed ranges share a seed."""
+    """Raise ValueError when the tuning and final seed ranges share a seed.
+
+    The message suggests only values that are accepted: seeds are ints >= 0, so a range can move below the
+    other one only when there is room for it above 0.
+    """
     common = sorted(set(tune_seeds) & set(final_seeds))
     if common:
         t, f = sorted(tune_seeds), sorted(final_seeds)
         raise ValueError(f"{who}: the final seeds {f[0]}..{f[-1]} overlap the tuning seeds {t[0]}..{t[-1]} "
                          f"(both contain {common[:5]}); tuning and final seeds must be disjoint: choose seed_base "
-                         f"(--seed-base) below {t[0] - len(f) + 1} or at least {t[-1] + 1}, or move tune_seed")
+                         f"(--seed-base) {_outside(t, len(f))}, or tune_seed (--tune-seed) {_outside(f, len(t))}")
+
+
+def _outside(other: list, n: int) -> str:
+    """The start values >= 0 of a run of ``n`` consecutive seeds that misses the sorted range ``other``."""
+    low = other[0] - n  # the largest start whose range ends below other[0]
+    above = f"at least {other[-1] + 1}"
+    return f"at most {low} or {above}" if low >= 0 else above
 
 
 def trial_score(records, metric: Metric) -> tuple:

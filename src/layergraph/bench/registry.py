@@ -16,7 +16,7 @@ from typing import Callable
 from .space import check_space
 
 __all__ = ["OptimizerSpec", "register_optimizer", "register_problem", "optimizer_names", "get_optimizer",
-           "resolve_optimizer", "OPTIMIZER_FACTORIES", "SEARCH_SPACES", "unregister"]
+           "resolve_optimizer", "OPTIMIZER_FACTORIES", "SEARCH_SPACES", "unregister", "check_space_fits"]
 
 #: Optimizer name -> factory ``factory(**hyperparameters)`` (the built-ins are the optimizer classes).
 OPTIMIZER_FACTORIES: dict[str, Callable] = {}
@@ -50,20 +50,29 @@ def register_optimizer(name: str, factory: Callable, *, search_space: dict, repl
         arrays in place) and an ``lr`` attribute; a class works.  It must be importable by its module and
         name (defined at module level) for the process-pool and Dask workers.
     search_space : dict name -> LogUniform / Uniform / OneMinusLogUniform / IntUniform / Choice
-        Must contain ``"lr"``.  A ``"schedule"`` :class:`~layergraph.bench.space.Choice` among
-        ``"constant"``, ``"step"``, ``"warmup_cosine"`` tunes the learning-rate schedule.
+        Must contain ``"lr"``; every other key must be a keyword argument of ``factory`` (checked when its
+        signature can be read and it takes no ``**kwargs``).  A ``"schedule"``
+        :class:`~layergraph.bench.space.Choice` among ``"constant"``, ``"step"``, ``"warmup_cosine"`` tunes the
+        learning-rate schedule (it is not passed to ``factory``).
     replace : bool, default False
         Allow replacing an optimizer of the same name registered with another factory.
 
     Returns
     -------
     OptimizerSpec
+
+    Raises
+    ------
+    ValueError
+        A bad name, a search-space key ``factory`` does not accept, a ``"schedule"`` outside the supported
+        schedules, or a name already registered with another factory.
     """
     if not isinstance(name, str) or not name.strip() or not all(c.isalnum() or c in "_-" for c in name):
         raise ValueError(f"register_optimizer: name must be letters, digits, '_' or '-', got {name!r}")
     if not callable(factory):
         raise TypeError(f"register_optimizer {name!r}: factory must be callable, got {type(factory).__name__}")
     space = check_space(search_space, f"register_optimizer {name!r}: search_space")
+    check_space_fits(name, factory, space)
     _builtins()  # a built-in name is taken whether or not anything has looked the built-ins up yet
     existing = {k.lower(): k for k in OPTIMIZER_FACTORIES}.get(name.lower())
     if existing is not None and not replace and not _same_callable(OPTIMIZER_FACTORIES[existing], factory):
@@ -75,6 +84,52 @@ def register_optimizer(name: str, factory: Callable, *, search_space: dict, repl
     OPTIMIZER_FACTORIES[name] = factory
     SEARCH_SPACES[name] = space
     return OptimizerSpec(name, factory, space)
+
+
+def check_space_fits(name: str, factory: Callable, space: dict) -> None:
+    """Refuse search-space keys that ``factory`` does not accept and schedules that do not exist.
+
+    Parameters
+    ----------
+    name : str
+        The optimizer's name, for the messages.
+    factory : callable
+    space : dict name -> dimension
+
+    Raises
+    ------
+    ValueError
+        ``"schedule"`` is not a :class:`~layergraph.bench.space.Choice` among
+        :data:`~layergraph.bench.schedules.SCHEDULES`, or a key other than ``"schedule"`` is not a keyword
+        argument of ``factory`` (not checked when ``factory`` takes ``**kwargs`` or has no readable signature).
+    """
+    import inspect
+
+    from .schedules import SCHEDULES
+    from .space import Choice
+
+    who = f"register_optimizer {name!r}: search_space"
+    if "schedule" in space:
+        dim = space["schedule"]
+        if not isinstance(dim, Choice):
+            raise ValueError(f"{who} 'schedule' must be a Choice among {list(SCHEDULES)}, got "
+                             f"{type(dim).__name__}")
+        bad = [v for v in dim.options if v not in SCHEDULES]
+        if bad:
+            raise ValueError(f"{who} 'schedule' has {bad} outside the supported schedules; expected values among "
+                             f"{list(SCHEDULES)}")
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    accepted = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    for key in space:
+        if key != "schedule" and key not in accepted:
+            what = getattr(factory, "__qualname__", None) or type(factory).__name__
+            raise ValueError(f"{who} key {key!r} is not an argument of {what}; it accepts "
+                             f"{', '.join(accepted) or 'no keyword arguments'} (and 'schedule')")
 
 
 def unregister(kind: str, name: str) -> None:

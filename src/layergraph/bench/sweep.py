@@ -40,8 +40,10 @@ class SweepConfig:
     Attributes
     ----------
     problems : tuple of str
+        Registered problem names; a comma-separated str (``"logreg,digits-mlp"``) is split.
     optimizers : tuple of str
-        Registered optimizer names (any case; stored canonical).
+        Registered optimizer names (any case; stored canonical); a comma-separated str (``"SGD,Adam"``) is
+        split.
     budget : int
         Tuning trials per optimizer (the same for all).
     seeds : int
@@ -60,7 +62,8 @@ class SweepConfig:
     eval_every : int or None
         Steps between validation evaluations (default: about 20 per run).
     plugins : tuple of str
-        Plugin modules (dotted names or ``.py`` paths), imported here and by every worker before a run.
+        Plugin modules (dotted names or ``.py`` paths), imported here and by every worker before a run; a
+        comma-separated str is split.
     """
 
     problems: tuple
@@ -78,8 +81,8 @@ class SweepConfig:
     plugins: tuple = ()
 
     def __post_init__(self):
-        if isinstance(self.plugins, str):
-            object.__setattr__(self, "plugins", (self.plugins,))
+        for name in ("problems", "optimizers", "plugins"):
+            object.__setattr__(self, name, _name_list(getattr(self, name), name))
         object.__setattr__(self, "plugins", tuple(normalize_plugin(p) for p in self.plugins))
         load_plugins(self.plugins)
         if not self.problems:
@@ -133,6 +136,19 @@ class SweepConfig:
         d["selection"] = ("best mean final validation headline metric over the tuning seeds, in its direction; "
                           "ties: lower final val_loss, then earlier trial; diverged last")
         return jsonable(d)
+
+
+def _name_list(value, field: str) -> tuple:
+    """A name-list field as a tuple: a str is a comma-separated list (a plugin path holding a comma stays whole)."""
+    if isinstance(value, str):
+        if field == "plugins" and "," in value and Path(value.strip()).expanduser().is_file():
+            return (value,)
+        return tuple(s.strip() for s in value.split(",") if s.strip())
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"SweepConfig: {field} must be a comma-separated str or a sequence of str, got "
+                        f"{type(value).__name__}") from None
 
 
 class SweepMismatchError(ValueError):

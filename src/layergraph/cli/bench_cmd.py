@@ -29,10 +29,8 @@ def _load_plugins(args):
 
     try:
         load_plugins(getattr(args, "plugin", []) or [])
-    except (ValueError, TypeError, OSError):
-        raise
-    except Exception as exc:  # an ImportError or any error raised while the plugin module runs
-        raise ValueError(f"plugin import failed: {type(exc).__name__}: {exc}") from exc
+    except ImportError as exc:  # PluginImportError / ModuleNotFoundError: the message names the plugin
+        raise ValueError(str(exc)) from exc
 
 
 def _names(text):

@@ -1,7 +1,6 @@
 """``layergraph gradcheck``: check every registered built-in layer case (or a user module's layers) and print a
 table; exit status 1 on any failure."""
 
-import importlib
 import time
 
 import numpy as np
@@ -13,9 +12,10 @@ def register(sub):
     p.add_argument("--mode", choices=["auto", "full", "sampled", "directional"], default="auto",
                    help="elements to check (default: auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of the cases and the check (default: 0)")
-    p.add_argument("--module", action="append", default=[], metavar="PKG.MOD",
-                   help="import PKG.MOD and check the Layer subclasses it defines instead of the built-ins "
-                        "(repeatable); a class without a registered case is a failure")
+    p.add_argument("--module", action="append", default=[], metavar="MODULE",
+                   help="import MODULE (a dotted module name, importable as it is or from the current directory, "
+                        "or the path to a .py file, as bench --plugin) and check the Layer subclasses it defines "
+                        "instead of the built-ins (repeatable); a class without a registered case is a failure")
     p.add_argument("--precision", choices=["float64", "native"], default="float64",
                    help="dtype of the numeric pass (default: float64)")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
@@ -27,6 +27,7 @@ def register(sub):
 
 
 def _selected(modules):
+    from ..bench.plugins import import_module_or_path
     from ..gradcheck import all_cases
     from ..testing import layer_classes
 
@@ -35,10 +36,10 @@ def _selected(modules):
     cases, missing = [], []
     for name in modules:
         try:
-            importlib.import_module(name)
-        except ImportError as err:
-            raise ValueError(f"--module: cannot import {name!r}: {err}") from err
-        for cls in layer_classes(name):
+            module = import_module_or_path(name, what="--module")
+        except ImportError as err:  # the message names the module and, when it raised, the original exception
+            raise ValueError(str(err)) from err
+        for cls in layer_classes(module):
             mine = [c for c in all_cases() if c.layer_type is cls]
             cases += mine
             if not mine:

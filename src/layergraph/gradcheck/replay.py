@@ -8,8 +8,10 @@ reproduced on a laptop. Everything is stored as plain arrays and JSON text; load
 """
 
 import copy
+import inspect
 import json
 import os
+import warnings
 
 import numpy as np
 
@@ -17,6 +19,11 @@ from .._atomic import atomic_write
 from .state import walk_generators_and_buffers
 
 FORMAT = "layergraph-gradcheck-case/1"
+
+#: What a layer needs so that a saved case can rebuild it.
+REBUILD_HINT = ("a layer's constructor arguments are recorded from its attributes of the same name, so keep each "
+                "__init__ argument as self.<name> = <name> (a number, str, bool, None, dtype, tuple of ints or "
+                "a layer) and save the case again")
 
 
 def _wrap(layer):
@@ -56,6 +63,10 @@ def save_case(path, case):
     except Exception as err:
         raise ValueError(f"GradCheckError.save: cannot describe the architecture of "
                          f"{type(layer).__name__}: {err}") from err
+    lost = unrecorded_arguments(net, desc)
+    if lost:
+        warnings.warn(f"GradCheckError.save: {'; '.join(lost)}; replay will not be able to rebuild the layer: "
+                      f"{REBUILD_HINT}", UserWarning, stacklevel=3)
     arrays = {"format": np.array(FORMAT), "architecture": np.array(json.dumps(desc)), "wrap": np.array(how),
               "name": np.array(str(getattr(layer, "name", type(layer).__name__))),
               "options": np.array(json.dumps(options))}
@@ -72,6 +83,47 @@ def save_case(path, case):
     with atomic_write(path, "wb") as fh:
         np.savez(fh, **arrays)
     return path
+
+
+def _described_classes(desc, out=None):
+    """Names of the classes a description rebuilds from a config (containers and graphs excluded)."""
+    out = set() if out is None else out
+    if isinstance(desc, dict):
+        if "class" in desc and "config" in desc:
+            out.add(desc["class"])
+        for value in desc.values():
+            _described_classes(value, out)
+    elif isinstance(desc, list):
+        for value in desc:
+            _described_classes(value, out)
+    return out
+
+
+def unrecorded_arguments(net, desc):
+    """``["Class: required constructor argument(s) 'a', 'b' not recorded", ...]`` for every layer of *net* that
+    the description *desc* could not rebuild (a required ``__init__`` argument without an attribute of the same
+    name holding a JSON-able value)."""
+    from ..train.architecture import layer_config
+    from .state import walk_named_layers
+
+    names = _described_classes(desc)
+    out = {}
+    for _, obj in walk_named_layers(net):
+        cls = type(obj)
+        if cls.__name__ not in names or cls.__name__ in out:
+            continue
+        try:
+            params = inspect.signature(cls.__init__).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        config = layer_config(obj)
+        missing = [p.name for p in params if p.name != "self" and p.default is p.empty
+                   and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                   and p.name not in config]
+        if missing:
+            out[cls.__name__] = (f"{cls.__name__}: required constructor argument(s) "
+                                 f"{', '.join(repr(m) for m in missing)} not recorded")
+    return list(out.values())
 
 
 def _put(arrays, prefix, value):
@@ -107,7 +159,13 @@ def load_case(path, custom_objects=None):
     with np.load(os.fspath(path), allow_pickle=False) as data:
         if "format" not in data.files or str(data["format"]) != FORMAT:
             raise ValueError(f"gradcheck.replay: {os.fspath(path)!r} is not a {FORMAT} file")
-        net = build_network(json.loads(str(data["architecture"])), custom_objects=custom_objects)
+        try:
+            net = build_network(json.loads(str(data["architecture"])), custom_objects=custom_objects)
+        except ValueError as err:
+            if not isinstance(err.__cause__, TypeError):  # e.g. an unknown class: the message says what to pass
+                raise
+            raise ValueError(f"gradcheck.replay: cannot rebuild the layer saved in {os.fspath(path)!r}: {err}; "
+                             f"{REBUILD_HINT}") from err
         state = {k[len("state/"):]: data[k] for k in data.files if k.startswith("state/")}
         net.load_state_dict(state)
         gens = [obj for kind, obj in walk_generators_and_buffers(net) if kind == "generator"]

@@ -219,7 +219,7 @@ class GradCheckReport:
         if self.error:
             lines.append(f"  error raised by the layer: {self.error}")
         cols = ("tensor", "shape", "strategy", "checked", "kinks", "max abs err", "max rel err", "worst index",
-                "analytic", "numeric", "est. err", "direction", "")
+                "analytic", "numeric", "est. err", "direction", "result")
         rows = [cols]
         for t in self.tensors.values():
             d = t.directional
