@@ -5,6 +5,8 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
+
 from .._atomic import atomic_write
 
 FORMATS = ("text", "dot", "mermaid", "png")
@@ -24,6 +26,10 @@ def register(sub):
     p.add_argument("--input-shape", default=None, metavar="SHAPE",
                    help="shape of one sample, e.g. 784 or 1,28,28; for several inputs name=1,28,28;other=10 "
                         "(default: what the checkpoint records, else what its first layer implies)")
+    p.add_argument("--input-dtype", default=None, metavar="DTYPE",
+                   help="dtype of the probe sample that finds the shapes, e.g. int64 for a network that starts "
+                        "with an Embedding; for several inputs name=int64;other=float32 (default: the "
+                        "parameters' dtype)")
     p.set_defaults(run=run)
 
 
@@ -46,6 +52,19 @@ def parse_shape(text):
     return one(text)
 
 
+def parse_dtype(text):
+    """``"int64"`` -> ``numpy.dtype('int64')``; ``"tok=int64;feat=float32"`` -> a dict of them by input name."""
+    def one(part):
+        try:
+            return np.dtype(part.strip())
+        except TypeError:
+            raise ValueError(f"--input-dtype: expected a NumPy dtype name like int64 or float32, got "
+                             f"{part.strip()!r}") from None
+    if "=" in text:
+        return {name.strip(): one(value) for name, _, value in (item.partition("=") for item in text.split(";"))}
+    return one(text)
+
+
 def _input_shape(ckpt):
     """The sample shape recorded in the checkpoint, or implied by a leading Affine layer; None when unknown."""
     shape = ckpt.meta.get("input_shape")
@@ -64,12 +83,13 @@ def _input_shape(ckpt):
     return None
 
 
-def render(net, fmt, input_shape):
-    """The text of *net* in format *fmt* (``text``, ``dot`` or ``mermaid``)."""
+def render(net, fmt, input_shape, dtype=None):
+    """The text of *net* in format *fmt* (``text``, ``dot`` or ``mermaid``); *dtype* of the probe sample as in
+    ``summary``."""
     if fmt == "dot":
-        return net.to_dot(input_shape)
+        return net.to_dot(input_shape, dtype=dtype)
     if fmt == "mermaid":
-        return net.to_mermaid(input_shape)
+        return net.to_mermaid(input_shape, dtype=dtype)
     if input_shape is None:
         lines = ["(pass --input-shape to see output shapes)"]
         nodes = getattr(net, "nodes", None)
@@ -78,7 +98,7 @@ def render(net, fmt, input_shape):
             count = sum(int(v.size) for v in layer.params.values())
             lines.append(f"{name}  {type(layer).__name__}  {count:,}" + (f"  <- {ins}" if ins else ""))
         return "\n".join(lines) + "\n"
-    return str(net.summary(input_shape)) + "\n"
+    return str(net.summary(input_shape, dtype=dtype)) + "\n"
 
 
 def run(args):
@@ -87,6 +107,7 @@ def run(args):
     ckpt = load_checkpoint(args.checkpoint)
     net = ckpt.build_network()
     shape = parse_shape(args.input_shape) if args.input_shape else _input_shape(ckpt)
+    dtype = parse_dtype(args.input_dtype) if args.input_dtype else None
     if args.format == "png":
         dot = shutil.which("dot")
         if dot is None:
@@ -94,15 +115,15 @@ def run(args):
                   "'apt-get install graphviz' or 'brew install graphviz') or use --format dot", file=sys.stderr)
             return 1
         out = args.out or os.path.splitext(args.checkpoint)[0] + ".png"
-        done = subprocess.run([dot, "-Tpng"], input=render(net, "dot", shape).encode(), capture_output=True,
-                              check=False)
+        done = subprocess.run([dot, "-Tpng"], input=render(net, "dot", shape, dtype).encode(),
+                              capture_output=True, check=False)
         if done.returncode != 0:
             raise OSError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
         with atomic_write(out) as fh:
             fh.write(done.stdout)
         print(f"wrote {out}")
         return 0
-    text = render(net, args.format, shape)
+    text = render(net, args.format, shape, dtype)
     if args.out:
         with atomic_write(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)

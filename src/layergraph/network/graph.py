@@ -8,13 +8,15 @@ from types import MappingProxyType
 
 from ..errors import describe
 from ..layers.composite import Composite, set_qualname
+from . import carried_state, lookup, membership
+from .carried_state import CarriedStateMixin
 from .graph_draw import GraphDrawMixin
 from .graph_exec import GraphExecMixin
 from .graph_train import GraphTrainMixin
-from .sequential import _check_name
+from .sequential import check_name
 
 
-class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
+class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, Composite):
     """Named layers wired as a graph: branches, merges, several inputs and outputs, shared layers.
 
     Nodes run in insertion order, and a node may only read graph inputs and earlier nodes, so the graph is acyclic
@@ -49,7 +51,9 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
     Notes
     -----
     ``params``, ``grads`` and ``buffers`` are flat dicts keyed ``"<node>.<key>"`` holding the layers' own arrays;
-    a layer added at several nodes shares its arrays and is listed once, under its first node.
+    a layer added at several nodes shares its arrays and is listed once, under its first node. The graph owns the
+    layers of its nodes (see :mod:`layergraph.network.membership`): a layer of another container is refused, and
+    a stateful layer cannot be shared.
     """
 
     def __init__(self, inputs=("x",)):
@@ -60,7 +64,7 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
         if not inputs:
             raise ValueError("Graph: 'inputs' must name at least one input")
         for name in inputs:
-            _check_name(name)
+            check_name(self, name, "input")
         if len(set(inputs)) != len(inputs):
             raise ValueError(f"Graph: duplicate input name in {list(inputs)}")
         self.inputs = inputs
@@ -83,10 +87,17 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
             Node name (non-empty, no ``"."``, not ``"loss"``, unique among inputs and nodes). ``add(layer, inputs)``
             names the node after the layer's class with a counter (``Conv2D1``, ``Conv2D2``).
         layer : Layer
-            The layer; the same object at several nodes shares its parameters.
+            The layer; the same object at several nodes shares its parameters (not for a stateful layer). The graph
+            becomes its owner and names it after its first node.
         inputs : str or list of str, optional
             A graph input or earlier node; a list for a merge layer. Default: the last node added (the first graph
             input for the first node).
+
+        Raises
+        ------
+        TypeError, ValueError
+            A bad name or wiring, a layer of another container, a container that holds this graph, a graph with
+            several outputs, a shared stateful layer; the graph is left unchanged.
         """
         if not isinstance(name, str) and layer is not None and inputs is None and not _is_layer(layer):
             name, layer, inputs = None, name, layer
@@ -97,14 +108,20 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
                             f"got {type(layer).__name__}")
         if name is None:
             name = self._auto_name(layer)
-        _check_name(name)
+        check_name(self, name, "node")
         if name in self._nodes or name in self.inputs:
             raise ValueError(f"{describe(self)}: duplicate name {name!r}; input and node names must be unique")
         inputs = self._check_inputs(name, layer, inputs)
+        membership.check_addable(self, name, layer, "node", sharing=True)
+        first = next((n for n, (other, _) in self._nodes.items() if other is layer), None)
+        if first is not None:
+            carried_state.check_not_shared(self, name, layer, first)
         self._nodes[name] = (layer, inputs)
         self._last = (name,)
-        if self._owner(layer) == name:
-            set_qualname(layer, self._child_name(name))
+        if first is None:
+            membership.claim(self, name, layer)
+            if membership.owned_by(self, layer):   # a layer shared with a live network keeps the name it got there
+                set_qualname(layer, self._child_name(name))
         self._reset_exec()
         return self
 
@@ -119,6 +136,10 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
                 raise ValueError(f"{describe(self)}.set_outputs: {name!r} is not a node; nodes: {list(self._nodes)}")
         if len(set(names)) != len(names):
             raise ValueError(f"{describe(self)}.set_outputs: duplicate output in {list(names)}")
+        owner = membership.owner_of(self)
+        if owner is not None and len(names) > 1:
+            raise ValueError(f"{describe(self)}.set_outputs: the graph is {owner[1]!r} in {describe(owner[0])}, "
+                             f"where it is a layer and must have one output; got {list(names)}")
         if self._loss_single is not None and len(names) != 1:
             raise ValueError(f"{describe(self)}.set_outputs: the graph has one loss layer for one output; call "
                              f"set_loss with a dict output name -> loss for outputs {list(names)}")
@@ -156,11 +177,8 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
         return iter(self._nodes)
 
     def __getitem__(self, key):
-        head, _, rest = key.partition(".")
-        if head not in self._nodes:
-            raise KeyError(f"{describe(self)} has no node {key!r}; nodes: {list(self._nodes)}")
-        layer = self._nodes[head][0]
-        return layer[rest] if rest else layer
+        """The layer at node *key*, or dotted through nested layers (``"block.conv1"``); nodes have no positions."""
+        return lookup.by_path(self, key, "node")
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
@@ -177,6 +195,21 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
     def _owner(self, layer):
         """Name of the first node holding *layer*."""
         return next(name for name, (other, _) in self._nodes.items() if other is layer)
+
+    def _owned_parts(self):
+        """``(first node, layer)`` of each distinct layer: the layers this graph owns (see :mod:`.membership`)."""
+        return [(name, layer) for name, layer in self._parts() if name in self._nodes]
+
+    def _set_qualname(self, qualname):
+        self.name = qualname
+        for name, part in self._parts():
+            if membership.owned_by(self, part):
+                set_qualname(part, self._child_name(name))
+
+    def __setstate__(self, state):
+        # copy.deepcopy and unpickling: the copy owns the copies of the layers
+        self.__dict__.update(state)
+        membership.claim_all(self)
 
     def shared_nodes(self):
         """Mapping first node -> list of later nodes that reuse its layer (only layers used more than once)."""
@@ -212,15 +245,7 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, Composite):
                              f"{names}")
         if not takes_list and isinstance(inputs, list):
             raise ValueError(f"{where}: {type(layer).__name__} takes one input; give one name, got a list {names}")
-        if layer is self or (isinstance(layer, Graph) and any(layer is lay for lay in self._walk_graphs())):
-            raise ValueError(f"{where}: a graph cannot contain itself")
         return list(inputs) if isinstance(inputs, list) else inputs
-
-    def _walk_graphs(self):
-        yield self
-        for layer, _ in self._nodes.values():
-            if isinstance(layer, Graph):
-                yield from layer._walk_graphs()
 
     def _auto_name(self, layer):
         base, i = type(layer).__name__, 1

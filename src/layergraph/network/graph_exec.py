@@ -12,8 +12,8 @@ import copy
 import numpy as np
 
 from ..errors import ShapeError, describe, shape_str
-from ..layers.base import Layer
 from ..layers.composite import backward_part, set_qualname
+from .membership import check_one_output, reachable_layers
 
 
 class _Clones:
@@ -23,33 +23,19 @@ class _Clones:
         self.by_node = {}
 
 
-def _leaf_layers(layer):
-    """Every :class:`Layer` reachable from *layer* through attributes, dicts, lists and tuples."""
-    seen, stack, out = set(), [layer], []
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, _Clones):
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, Layer):
-            out.append(obj)
-            stack.extend(vars(obj).values())
-        elif isinstance(obj, dict):
-            stack.extend(obj.values())
-        elif isinstance(obj, (list, tuple)):
-            stack.extend(obj)
-    return out
-
-
 def _signature(layer):
     return tuple(id(v) for store in (layer.params, layer.buffers) for v in store.values())
 
 
 def make_clone(layer):
-    """A copy of *layer* sharing its parameter/buffer dicts and arrays, with its own caches and gradients."""
+    """A copy of *layer* sharing its parameter/buffer dicts and arrays and its random generators, with its own
+    caches and gradients."""
     memo = {}
-    for leaf in _leaf_layers(layer):
+    for leaf in reachable_layers(layer):
         own = vars(leaf)
+        for value in own.values():      # one generator for every use (each draws its own masks, in node order)
+            if isinstance(value, np.random.Generator):
+                memo[id(value)] = value
         for kind in ("params", "buffers"):
             store = own.get(kind)
             if isinstance(store, dict):
@@ -57,7 +43,7 @@ def make_clone(layer):
                 for value in store.values():
                     memo[id(value)] = value
     clone = copy.deepcopy(layer, memo)
-    for leaf in _leaf_layers(clone):
+    for leaf in reachable_layers(clone):
         grads = vars(leaf).get("grads")
         if isinstance(grads, dict):
             for key, value in list(grads.items()):
@@ -153,6 +139,8 @@ class GraphExecMixin:
                     got = ", ".join(f"{i!r} {shape_str(np.shape(v))}" for i, v in zip(ins, xs))
                     raise ShapeError(f"{describe(self)}: node {name!r} cannot merge its inputs {got}: "
                                      f"{err}") from None
+            if isinstance(out, dict):
+                check_one_output(self, name, runner, out)
             values[name] = out
             shapes[name] = (out.shape, out.dtype)
         if len(outputs) == 1:

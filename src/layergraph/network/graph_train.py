@@ -5,9 +5,9 @@ import numbers
 import numpy as np
 
 from ..errors import ShapeError, describe
-from ..layers.base import Loss
 from ..layers.composite import set_qualname
-from . import state
+from . import predict as _predict
+from . import scoring, state
 from .packing import flatten_parameters
 
 
@@ -43,12 +43,20 @@ class GraphTrainMixin:
         Parameters
         ----------
         loss : Loss or dict
+            A loss layer is a :class:`~layergraph.Loss`, or any object with ``forward(x, t)``,
+            ``backward(dout=1.0)`` and ``is_loss = True``; each output needs its own loss object.
         weights : dict output name -> float, optional
             The total loss is ``sum(weights.get(o, 1) * loss_o)``.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        TypeError, ValueError
+            Something that is not a loss, one loss object for two outputs, a name that is not an output, a weight
+            that is not a finite number; the losses are left unchanged.
         """
         outputs = self.outputs
         single = not isinstance(loss, dict)
@@ -66,9 +74,8 @@ class GraphTrainMixin:
                     raise ValueError(f"{describe(self)}.set_loss: {arg!r} names {key!r}, which is not an output "
                                      f"(outputs {list(outputs)})")
         for key, layer in losses.items():
-            if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
-                raise TypeError(f"{describe(self)}.set_loss: the loss for {key!r} must be a layer with forward() "
-                                f"and backward(), got {type(layer).__name__}")
+            scoring.check_loss(self, layer, "argument 'loss'" if single else f"the loss of output {key!r}")
+        scoring.check_distinct(self, losses)
         for key, w in weights.items():
             if not isinstance(w, numbers.Real) or isinstance(w, bool) or not np.isfinite(w):
                 raise ValueError(f"{describe(self)}.set_loss: weight of {key!r} must be a finite number, got {w!r}")
@@ -144,8 +151,12 @@ class GraphTrainMixin:
     def predict(self, x, batch_size=None):
         """Inference output ``forward(x, train=False)``, in chunks of *batch_size* rows if given."""
         feed = self._feed(x)
-        n = len(next(iter(feed.values())))
-        if batch_size is None or n <= batch_size:
+        sizes = {k: len(v) if np.ndim(v) else 0 for k, v in feed.items()}
+        if len(set(sizes.values())) > 1:
+            raise ShapeError(f"{describe(self)}.predict: argument 'x' must hold the same number of samples for every "
+                             f"input, got {sizes}")
+        n = next(iter(sizes.values()))
+        if not _predict.chunked(self, n, batch_size, f"{describe(self)}.predict"):
             return self.forward(feed, train=False)
         chunks = [self._as_dict(self.forward({k: v[i:i + batch_size] for k, v in feed.items()}, train=False))
                   for i in range(0, n, batch_size)]
@@ -174,18 +185,12 @@ class GraphTrainMixin:
             t = t[output]
         feed = self._feed(x)
         n = len(next(iter(feed.values())))
-        if n != len(t):
-            raise ShapeError(f"{describe(self)}.accuracy: 'x' has {n} samples but 't' has {len(t)}")
-        loss = self.losses.get(output)
-        judge = loss if isinstance(loss, Loss) else Loss()
-        correct = total = 0
-        for i in range(0, n, batch_size):
-            y = self._as_dict(self.forward({k: v[i:i + batch_size] for k, v in feed.items()}, train=False))
-            pred = judge.predicted_labels(y[output])
-            true = judge.target_labels(t[i:i + batch_size])
-            correct += int(np.count_nonzero(pred == true.reshape(pred.shape)))
-            total += pred.size
-        return correct / total if total else 0.0
+
+        def outputs_of(i, j):
+            return self._as_dict(self.forward({k: v[i:j] for k, v in feed.items()}, train=False))[output]
+
+        what = "the network" if len(self.outputs) == 1 else f"output {output!r}"
+        return scoring.accuracy(self, outputs_of, n, t, self.losses.get(output), batch_size, what)
 
     # -- state -----------------------------------------------------------------------------------------------------
 

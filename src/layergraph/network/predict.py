@@ -68,14 +68,31 @@ def _head(net, owner):
                      "heads are built in; add others with layergraph.network.predict.register_head)")
 
 
+def chunked(net, n, batch_size, owner):
+    """True when *n* samples are to run in chunks of *batch_size* rows; checks *batch_size* (None or a positive
+    int) and refuses chunks for a network with a stateful layer, whose carried state belongs to whole batches."""
+    if batch_size is None:
+        return False
+    batch_size = check_positive_int(batch_size, "batch_size", owner)
+    if n <= batch_size:
+        return False
+    from .carried_state import stateful_layers
+
+    stateful = [name for name, _ in stateful_layers(net)] if hasattr(net, "_parts") else []
+    if stateful:
+        raise ValueError(f"{owner}: {describe(net)} has stateful layers {stateful}, whose carried state belongs to "
+                         f"the whole batch; predict all {n} samples at once (batch_size=None) instead of in chunks "
+                         f"of {batch_size}")
+    return True
+
+
 def _outputs(net, x, batch_size, owner):
     x = np.asarray(x)
     if x.ndim < 1 or len(x) == 0:
         raise ShapeError(f"{owner}: 'x' must hold at least one sample (shape (N, ...)), got shape {x.shape}")
-    if batch_size is None or len(x) <= batch_size:
+    if not chunked(net, len(x), batch_size, owner):
         y = net.forward(x, train=False)
     else:
-        batch_size = check_positive_int(batch_size, "batch_size", owner)
         y = np.concatenate([net.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)])
     y = np.asarray(y)
     if y.ndim != 2:

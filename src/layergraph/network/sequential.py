@@ -1,5 +1,6 @@
 """The :class:`Sequential` container: named layers applied in order, optionally followed by a loss layer."""
 
+import numbers
 from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -7,15 +8,15 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import ShapeError, describe
-from ..layers.base import Loss
 from ..layers.composite import Composite, backward_part, set_qualname
-from . import draw, state
+from . import draw, lookup, membership, scoring, state
+from .carried_state import CarriedStateMixin
 from . import predict as _predict
 from .packing import flatten_parameters
 from .summary import Summary, summary_rows
 
 
-class Sequential(Composite):
+class Sequential(CarriedStateMixin, Composite):
     """An ordered, named chain of layers; itself a :class:`~layergraph.Layer`, so containers nest.
 
     Parameters
@@ -24,6 +25,12 @@ class Sequential(Composite):
         Unnamed layers are named after their class with a counter: ``Affine1``, ``ReLU1``, ``Affine2``.
     loss : Loss, optional
         The loss layer used by :meth:`loss`, :meth:`gradient` and :meth:`accuracy`.
+
+    Raises
+    ------
+    ValueError
+        A layer added twice, a container added into itself (directly or through nesting), a layer that already
+        belongs to another container, or a graph with several outputs; the container is left unchanged.
 
     Examples
     --------
@@ -36,38 +43,53 @@ class Sequential(Composite):
     ``params``, ``grads`` and ``buffers`` are flat dicts with dotted keys (``"block1.fc1.W"``) built by traversal
     each time they are read; their values are the layers' own arrays, so an in-place change to
     ``net.params["fc1.W"]`` changes the layer.
+
+    ``net[i]`` is the layer at position ``i`` (negative counts from the end) and ``net[a:b]`` a new ``Sequential``
+    of those layers, as in PyTorch: a view that shares the layer objects (and their arrays) with ``net``, which
+    keeps owning and naming them; the view has no loss layer.
     """
 
     def __init__(self, *layers, loss=None):
         self._layers = OrderedDict()
         self.name = type(self).__name__
         self.loss_layer = None
-        for name, layer in _named(layers):
-            self.add(name, layer)
-        if loss is not None:
-            self.set_loss(loss)
+        try:
+            for name, layer in _named(layers):
+                self.add(name, layer)
+            if loss is not None:
+                self.set_loss(loss)
+        except Exception:
+            membership.release(self)   # the layers stay free for another container
+            raise
 
     # -- container -------------------------------------------------------------------------------------------
 
     def add(self, name, layer=None):
-        """Append *layer* under *name* (``add(layer)`` names it automatically); return self."""
+        """Append *layer* under *name* (``add(layer)`` names it automatically); return self.
+
+        The container becomes the layer's owner and names it. Refused, leaving the container unchanged: a bad or
+        duplicate name, a layer already in this network, a container that holds this one, a layer that belongs
+        to another container, a graph with several outputs.
+        """
         if layer is None and not isinstance(name, str):
             name, layer = None, name
-        _check_layer(layer, name)
+        _check_layer(layer, name, self)
         if name is None:
             name = self._auto_name(layer)
-        _check_name(name)
+        check_name(self, name)
         if name in self._layers:
             raise ValueError(f"{describe(self)}: duplicate layer name {name!r}; names must be unique")
-        if any(layer is other for other in self._walk()):
-            raise ValueError(f"{describe(self)}: layer {name!r} is already in this network (one owner per layer)")
+        membership.check_addable(self, name, layer)
         self._layers[name] = layer
-        set_qualname(layer, self._child_name(name))
+        membership.claim(self, name, layer)
+        if membership.owned_by(self, layer):   # a layer shared with a live network keeps the name it got there
+            set_qualname(layer, self._child_name(name))
         return self
 
     def set_loss(self, loss):
-        """Set the loss layer (a :class:`~layergraph.Loss` or anything with ``forward(x, t)``/``backward``)."""
-        _check_layer(loss, "loss")
+        """Set the loss layer: a :class:`~layergraph.Loss`, or any object with ``forward(x, t)``,
+        ``backward(dout=1.0)`` and ``is_loss = True``; return self. Anything else is a TypeError."""
+        scoring.check_loss(self, loss, "argument 'loss'")
         self.loss_layer = loss
         set_qualname(loss, self._child_name("loss"))
         return self
@@ -78,9 +100,18 @@ class Sequential(Composite):
         return MappingProxyType(self._layers)
 
     def __getitem__(self, key):
-        if isinstance(key, int):
-            return list(self._layers.values())[key]
-        return super().__getitem__(key)
+        """The layer named *key* (dotted through nested layers: ``"block1.fc1"``), at position *key* (an int,
+        negative from the end), or a view ``Sequential`` of the layers in the slice *key*."""
+        if isinstance(key, str):
+            return lookup.by_path(self, key)
+        if isinstance(key, slice):
+            view = Sequential()
+            view._layers.update(list(self._layers.items())[key])   # shared, not claimed: self keeps naming them
+            return view
+        if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            return list(self._layers.values())[lookup.position(self, key)]
+        raise TypeError(f"{describe(self)}: key must be a layer name (str), an int or a slice, got "
+                        f"{type(key).__name__} {key!r}; layers: {list(self._layers)}")
 
     def __len__(self):
         return len(self._layers)
@@ -117,8 +148,10 @@ class Sequential(Composite):
         if getattr(x, "ndim", 0) and x.shape[0] == 0:
             raise ShapeError(f"{describe(self)}: argument 'x' is an empty batch (shape {x.shape}); "
                              "give at least one sample")
-        for layer in self._layers.values():
+        for name, layer in self._layers.items():
             x = layer.forward(x, train=train)
+            if isinstance(x, dict):
+                membership.check_one_output(self, name, layer, x)
         return x
 
     def backward(self, dout):
@@ -134,8 +167,9 @@ class Sequential(Composite):
         return backward_part(layers[0], dout, self.requires_input_grad)
 
     def predict(self, x, batch_size=None):
-        """Inference output ``forward(x, train=False)``, computed in chunks of *batch_size* rows if given."""
-        if batch_size is None or len(x) <= batch_size:
+        """Inference output ``forward(x, train=False)``, computed in chunks of *batch_size* rows if given (not for
+        a network with a stateful layer, whose carried state belongs to the whole batch)."""
+        if not _predict.chunked(self, len(x), batch_size, f"{describe(self)}.predict"):
             return self.forward(x, train=False)
         return np.concatenate([self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)])
 
@@ -174,26 +208,8 @@ class Sequential(Composite):
 
         Evaluated in chunks of *batch_size* rows, so large sets need no extra memory.
         """
-        if len(x) != len(t):
-            raise ShapeError(f"{describe(self)}.accuracy: 'x' has {len(x)} samples but 't' has {len(t)}")
-        judge = self.loss_layer if isinstance(self.loss_layer, Loss) else Loss()
-        if len(x) == 0:
-            raise ShapeError(f"{describe(self)}.accuracy: argument 'x' holds no samples")
-        t = np.asarray(t)
-        correct = total = 0
-        for i in range(0, len(x), batch_size):
-            y = self.forward(x[i:i + batch_size], train=False)
-            if i == 0:
-                _check_label_range(self, t, y)
-            pred = judge.predicted_labels(y)
-            true = judge.target_labels(t[i:i + batch_size])
-            hit = pred == true.reshape(pred.shape)
-            keep = getattr(judge, "valid_mask", lambda _: None)(t[i:i + batch_size])
-            if keep is not None:  # positions whose target is ignore_index (padding) are not counted
-                hit &= keep.reshape(pred.shape)
-            correct += int(np.count_nonzero(hit))
-            total += pred.size if keep is None else int(np.count_nonzero(keep))
-        return correct / total if total else 0.0
+        return scoring.accuracy(self, lambda i, j: self.forward(x[i:j], train=False), len(x), t, self.loss_layer,
+                                batch_size)
 
     def summary(self, input_shape, dtype=None):
         """A table of each layer's name, class, output shape and parameter count, with the total.
@@ -202,19 +218,23 @@ class Sequential(Composite):
         ----------
         input_shape : int or tuple
             Shape of one sample, without the batch axis, e.g. ``784`` or ``(1, 28, 28)``.
+        dtype : dtype, optional
+            Of the probe sample of zeros that finds the shapes (default: the parameters' dtype); an integer dtype
+            for a network that starts with an ``Embedding``. The network is left as it was.
         """
         shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
         dtype = dtype or next((p.dtype for p in self.params.values()), np.float32)
         rows, _ = summary_rows(self, np.zeros((1, *shape), dtype=dtype), prefix="")
         return Summary(rows, shape)
 
-    def to_dot(self, input_shape=None):
-        """Graphviz DOT text of the chain; output shapes shown when *input_shape* (one sample) is given."""
-        return draw.to_dot(*draw.chain_records(self, input_shape), title=self.name)
+    def to_dot(self, input_shape=None, dtype=None):
+        """Graphviz DOT text of the chain; output shapes shown when *input_shape* (one sample) is given, found with
+        a probe sample of *dtype* as in :meth:`summary` (the network is left as it was)."""
+        return draw.to_dot(*draw.chain_records(self, input_shape, dtype), title=self.name)
 
-    def to_mermaid(self, input_shape=None):
-        """Mermaid flowchart text of the chain; output shapes shown when *input_shape* is given."""
-        return draw.to_mermaid(*draw.chain_records(self, input_shape))
+    def to_mermaid(self, input_shape=None, dtype=None):
+        """Mermaid flowchart text of the chain; *input_shape* and *dtype* as in :meth:`to_dot`."""
+        return draw.to_mermaid(*draw.chain_records(self, input_shape, dtype))
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
@@ -223,11 +243,20 @@ class Sequential(Composite):
         if self.loss_layer is not None:
             yield "loss", self.loss_layer
 
-    def _walk(self):
-        for _, layer in self._parts():
-            yield layer
-            if isinstance(layer, Sequential):
-                yield from layer._walk()
+    def _owned_parts(self):
+        """``(name, layer)`` of the layers this container owns (see :mod:`.membership`); not the loss."""
+        return self._layers.items()
+
+    def _set_qualname(self, qualname):
+        self.name = qualname
+        for name, part in self._parts():
+            if membership.owned_by(self, part):   # a slice's layers keep the names given by their owner
+                set_qualname(part, self._child_name(name))
+
+    def __setstate__(self, state):
+        # copy.deepcopy and unpickling: the copy owns the copies of the layers
+        self.__dict__.update(state)
+        membership.claim_all(self)
 
     def _require_loss(self):
         if self.loss_layer is None:
@@ -252,24 +281,16 @@ def _named(layers):
     return [(None, layer) for layer in layers]
 
 
-def _check_layer(layer, name):
+def _check_layer(layer, name, container):
     if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
-        raise TypeError(f"Sequential: {name or 'layer'!r} must be a layer with forward() and backward(), "
+        raise TypeError(f"{describe(container)}: {name or 'layer'!r} must be a layer with forward() and backward(), "
                         f"got {type(layer).__name__}")
 
 
-def _check_name(name):
+def check_name(container, name, what="layer"):
+    """Raise unless *name* is a valid name of a part of *container* (non-empty str, no ``"."``, not ``"loss"``)."""
     if not isinstance(name, str):
-        raise TypeError(f"Sequential: layer names must be str, got {type(name).__name__}")
+        raise TypeError(f"{describe(container)}: {what} names must be str, got {type(name).__name__}")
     if not name or "." in name or name == "loss":
-        raise ValueError(f"Sequential: invalid layer name {name!r} (non-empty, no '.', and 'loss' is reserved)")
-
-
-def _check_label_range(net, t, y):
-    """Integer labels must index the network's output columns (a softmax head with C > 1 outputs)."""
-    if t.ndim != 1 or t.dtype.kind not in "iub" or getattr(y, "ndim", 0) != 2 or y.shape[1] < 2:
-        return
-    lo, hi = int(t.min()), int(t.max())
-    if lo < 0 or hi >= y.shape[1]:
-        raise ValueError(f"{describe(net)}.accuracy: argument 't' holds labels in [{lo}, {hi}] but the network "
-                         f"has {y.shape[1]} outputs (labels 0..{y.shape[1] - 1})")
+        raise ValueError(f"{describe(container)}: invalid {what} name {name!r} (non-empty, no '.', and 'loss' is "
+                         f"reserved)")

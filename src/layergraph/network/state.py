@@ -1,6 +1,7 @@
 """state_dict / load_state_dict for containers: copies out, strict and complete checks in."""
 
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -21,7 +22,7 @@ def load_state_dict(net, state, strict=True):
 
     Parameters
     ----------
-    net : Sequential
+    net : Sequential or Graph
     state : mapping str -> array_like
     strict : bool, default True
         When True, missing or unexpected keys are an error. Shape mismatches and non-numeric values are always
@@ -36,7 +37,12 @@ def load_state_dict(net, state, strict=True):
     ------
     StateDictError
         Listing every missing key, unexpected key and shape/dtype mismatch at once.
+    TypeError
+        When *state* is not a mapping.
     """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{describe(net)}.load_state_dict: argument 'state_dict' must be a mapping name -> array "
+                        f"(as returned by state_dict()), got {type(state).__name__}")
     targets = {**net.params, **net.buffers}
     missing = [k for k in targets if k not in state]
     unexpected = [k for k in state if k not in targets]

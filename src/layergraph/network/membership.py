@@ -1,0 +1,127 @@
+"""Which container a layer belongs to, and what a container may hold.
+
+Rules checked when a layer is added to a :class:`~layergraph.Sequential` or :class:`~layergraph.Graph`:
+
+* no container inside itself, directly or through any nesting (``Sequential``, ``Graph``, ``Residual``, ...);
+* a layer appears once in one network, except at several nodes of one ``Graph`` (sharing);
+* a nested graph has exactly one output.
+
+A layer may belong to several networks at once, as in Keras (an encoder used by a training network and by an
+inference network, say). It keeps the name the first of them gave it (``"block1.fc1"``), which its errors use,
+while that container is alive; the others do not rename it.
+
+The owner of each layer is kept in a registry of weak references, so nothing is stored on the layers themselves
+(they stay picklable) and a layer whose container is gone is free again. A container copied with
+``copy.deepcopy`` owns the copies of its layers (see :func:`claim_all`).
+"""
+
+import weakref
+
+from ..errors import describe
+from ..layers.base import Layer
+from ..layers.composite import set_qualname
+
+_OWNERS = weakref.WeakKeyDictionary()   # layer -> (weak reference to its container, its name there)
+
+
+_ARRAYS_ONLY = frozenset(("params", "grads", "buffers"))   # by the layer protocol these dicts hold arrays
+
+
+def reachable_layers(layer):
+    """Every :class:`~layergraph.Layer` reachable from *layer* (itself included) through attributes, dicts, lists
+    and tuples; a ``Sequential`` or ``Graph`` through its parts only."""
+    kinds = (Layer, dict, list, tuple)
+    seen, stack, out = set(), [layer], []
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Layer):
+            out.append(obj)
+            if hasattr(type(obj), "_owned_parts"):
+                stack.extend(part for _, part in obj._parts())
+                continue
+            items = [v for k, v in vars(obj).items() if k not in _ARRAYS_ONLY]
+        else:
+            items = obj.values() if isinstance(obj, dict) else obj
+        stack.extend(item for item in items if isinstance(item, kinds))
+    return out
+
+
+def claim(container, name, layer):
+    """Record *container* as the owner of *layer*, which it holds under *name*, unless a live container owns it."""
+    if owner_of(layer) is not None:
+        return
+    try:
+        _OWNERS[layer] = (weakref.ref(container), name)
+    except TypeError:   # not weak-referenceable or not hashable: such a layer is not tracked
+        pass
+
+
+def claim_all(container):
+    """Record *container* as the owner of every layer it holds that has no owner (after ``copy.deepcopy`` or
+    unpickling: the copies; a shallow ``copy.copy`` leaves the layers to their owner)."""
+    for name, layer in container._owned_parts():
+        if owner_of(layer) is None:
+            claim(container, name, layer)
+
+
+def release(container):
+    """Forget that *container* owns its layers and give them back their own names (a construction that failed)."""
+    for _, layer in list(container._owned_parts()):
+        owner = owner_of(layer)
+        if owner is not None and owner[0] is container:
+            del _OWNERS[layer]
+            set_qualname(layer, type(layer).__name__)
+
+
+def owner_of(layer):
+    """``(container, name)`` of the live container that owns *layer* and still holds it, or None."""
+    try:
+        entry = _OWNERS.get(layer)
+    except TypeError:
+        return None
+    container = entry[0]() if entry else None
+    if container is None or not any(part is layer for _, part in container._owned_parts()):
+        return None
+    return container, entry[1]
+
+
+def owned_by(container, layer):
+    """True when *layer* is owned by *container*, or by no container at all."""
+    owner = owner_of(layer)
+    return owner is None or owner[0] is container
+
+
+def check_addable(container, name, layer, what="layer", sharing=False):
+    """Raise ValueError unless *layer* may be added to *container* under *name* (see the module docstring).
+
+    With *sharing* (a ``Graph``), a layer already at a node of *container* passes; the caller checks the rest.
+    """
+    where = f"{describe(container)}: {what} {name!r}"
+    if layer is container:
+        raise ValueError(f"{where}: a {type(container).__name__} cannot contain itself")
+    inside = reachable_layers(layer)
+    if any(part is container for part in inside):
+        raise ValueError(f"{where}: {describe(layer)} contains this {type(container).__name__}, and a container "
+                         f"cannot contain itself")
+    if sharing and any(part is layer for _, part in container._owned_parts()):
+        return
+    mine = {id(part) for part in reachable_layers(container)}
+    again = next((part for part in inside if id(part) in mine), None)
+    if again is not None:
+        raise ValueError(f"{where}: {describe(again)} is already in this network (a layer appears once in a "
+                         "network; share it between nodes of a Graph, or add a copy.deepcopy of it)")
+    outputs = getattr(layer, "outputs", None) if hasattr(layer, "set_outputs") else None
+    if outputs is not None and len(outputs) > 1:
+        raise ValueError(f"{where}: {describe(layer)} has outputs {list(outputs)}, but only a graph with one output "
+                         f"is a layer; call set_outputs on it with one node")
+
+
+def check_one_output(container, name, layer, out):
+    """Raise ValueError when *layer* (a nested graph) returned a dict of several outputs during forward."""
+    if isinstance(out, dict) and len(getattr(layer, "outputs", ())) > 1:
+        raise ValueError(f"{describe(container)}: {describe(layer)} at {name!r} returned outputs "
+                         f"{list(layer.outputs)}, but a nested graph must have one output; call set_outputs on it "
+                         f"with one node")
