@@ -1,5 +1,8 @@
 """Atomic file writes: a temporary file in the target's directory, flushed, fsync'ed, then moved into place.
 
+Writing over an existing file keeps its permission bits; writing to a symbolic link replaces the file the link
+points to (atomically, in that file's directory), leaving the link in place.
+
 Temporary files are named ``.<target name>.<pid>-<random><suffix>``. A process killed while writing leaves its
 temporary file behind; the next atomic write of the same target removes such leftovers when the process that made
 them no longer exists (and leftovers without a process id once they are an hour old).
@@ -9,6 +12,7 @@ import contextlib
 import errno
 import os
 import re
+import stat
 import tempfile
 import time
 
@@ -92,14 +96,27 @@ def _named_error(err, path):
     return new
 
 
+def _mode_of(target):
+    """The permission bits (``rwx`` for user, group, others) of the existing file *target*; for a new file,
+    ``0o666`` less the umask. Set-user-ID, set-group-ID and sticky bits are not carried over (as a write clears
+    them)."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) & 0o777 if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb", *, suffix=".tmp", encoding=None, newline=None, make_parents=False):
     """Yield a file open on a temporary file beside *path*; when the block ends normally, make it *path*.
 
-    The file is flushed and fsync'ed, given ordinary permissions (``0o666`` less the umask), moved over *path*
-    with :func:`os.replace`, and the directory entry is synced where the platform allows. If anything raises
-    (in the block or while finishing), the temporary file is removed and *path* is left exactly as it was.
-    Stale temporary files of the same target (from a writer that was killed) are removed first.
+    The file is flushed and fsync'ed, given the permission bits of the file it replaces (ordinary permissions,
+    ``0o666`` less the umask, for a new file), moved over *path* with :func:`os.replace`, and the directory entry
+    is synced where the platform allows. When *path* is a symbolic link, the file it points to is the one replaced
+    (the temporary file is made beside it) and the link stays a link. If anything raises (in the block or while
+    finishing), the temporary file is removed and *path* is left exactly as it was. Stale temporary files of the
+    same target (from a writer that was killed) are removed first.
 
     Parameters
     ----------
@@ -119,12 +136,13 @@ def atomic_write(path, mode="wb", *, suffix=".tmp", encoding=None, newline=None,
         and ``filename`` naming *path*, never the temporary file; a full disk says so.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path) if os.path.islink(path) else path  # write through a link to its file
+    directory = os.path.dirname(os.path.abspath(target))
     try:
         if make_parents:
             os.makedirs(directory, exist_ok=True)
-        clean_stale_temporaries(path, suffix)
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.{os.getpid()}-", suffix=suffix,
+        clean_stale_temporaries(target, suffix)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.{os.getpid()}-", suffix=suffix,
                                    dir=directory)
     except OSError as err:
         raise _named_error(err, path) from None
@@ -133,8 +151,8 @@ def atomic_write(path, mode="wb", *, suffix=".tmp", encoding=None, newline=None,
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        os.chmod(tmp, _mode_of(target))
+        os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

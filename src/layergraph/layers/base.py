@@ -73,6 +73,38 @@ class Layer:
             self.dtype = dtype
         return self
 
+    def get_rng_state(self):
+        """The state of the layer's own random generator, or None when it draws no random numbers.
+
+        A layer that draws random numbers while it runs (Dropout masks, noise) keeps its
+        ``numpy.random.Generator`` in the attribute ``rng``; this returns ``self.rng.bit_generator.state`` (a dict
+        of strings, ints and arrays). Checkpoints store it, and :meth:`set_rng_state` puts it back, so that a
+        resumed run draws the same numbers. A layer keeping its generator elsewhere overrides both methods.
+        """
+        gen = getattr(self, "rng", None)
+        return gen.bit_generator.state if isinstance(gen, np.random.Generator) else None
+
+    def set_rng_state(self, state):
+        """Restore a state returned by :meth:`get_rng_state`; nothing changes when it does not fit.
+
+        Raises
+        ------
+        ValueError
+            The layer has no generator in ``rng``, or *state* is not a state of its bit generator (one line, naming
+            the layer).
+        """
+        gen = getattr(self, "rng", None)
+        if not isinstance(gen, np.random.Generator):
+            raise ValueError(f"{describe(self)}: set_rng_state: the layer has no random generator (attribute 'rng')")
+        bit_gen = gen.bit_generator
+        try:
+            type(bit_gen)(0).state = state  # a throwaway generator first: a bad state changes nothing
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as err:
+            text = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ValueError(f"{describe(self)}: set_rng_state: argument 'state' must be a "
+                             f"{type(bit_gen).__name__} state dict, got one it rejects ({text})") from None
+        bit_gen.state = state
+
     def extra_repr(self):
         """Text shown inside ``repr(layer)``'s parentheses; override to show hyperparameters."""
         return ""

@@ -23,6 +23,12 @@ class Dropout(Layer):
     rng : int or numpy.random.Generator, optional
         Source of the masks; the same seed gives bit-identical masks.
 
+    Attributes
+    ----------
+    rng : numpy.random.Generator
+        The source of the masks. Its state is the layer's :meth:`~layergraph.layers.base.Layer.get_rng_state`,
+        which checkpoints store so that a resumed training run draws the same masks.
+
     Shapes
     ------
     x : ``(N, ...)``; y and dx have ``x``'s shape and dtype (non-floating inputs become float64).

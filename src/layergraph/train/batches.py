@@ -46,6 +46,48 @@ def check_pair(x, t, where, what=("x", "t")):
     return x, t
 
 
+def network_pair(net, x, t, where, what=("x", "t")):
+    """:func:`check_pair` of ``(x, t)`` in the forms *net* accepts, turned into arrays or dicts of arrays.
+
+    For a graph (a network with ``inputs`` names), inputs given as a list or tuple in ``net.inputs`` order become
+    a dict (as ``Graph.forward`` reads them), and targets given as a dict by output name are checked against the
+    outputs that have a loss; a graph with one loss gets that output's array.
+    """
+    return check_pair(_graph_inputs(net, x, what[0], where), _graph_targets(net, t, what[1], where), where, what)
+
+
+def _graph_inputs(net, x, arg, where):
+    names = getattr(net, "inputs", None)
+    if not (isinstance(names, tuple) and names and all(isinstance(n, str) for n in names)):
+        return x
+    if not isinstance(x, (list, tuple)):
+        return x
+    holds_arrays = len(x) > 0 and all(isinstance(v, np.ndarray) for v in x)
+    if len(names) == 1 and not holds_arrays:
+        return x  # nested lists of numbers: one array
+    if len(x) != len(names):
+        raise ValueError(f"{where}: argument {arg!r} must hold {len(names)} array(s) for inputs {list(names)}, "
+                         f"got {len(x)}")
+    return dict(zip(names, x))
+
+
+def _graph_targets(net, t, arg, where):
+    losses = getattr(net, "losses", None)
+    outputs = getattr(net, "outputs", None)
+    if not isinstance(t, dict) or not isinstance(losses, dict) or not losses or outputs is None:
+        return t
+    names = list(losses)
+    missing = [k for k in names if k not in t]
+    unexpected = [k for k in t if k not in outputs]
+    if missing or unexpected:
+        raise ValueError(f"{where}: the keys of argument {arg!r} must be the outputs with a loss {names}, got "
+                         f"{list(t)} (" + ", ".join(([f"missing {missing}"] if missing else [])
+                                                    + ([f"not outputs {unexpected}"] if unexpected else [])) + ")")
+    if getattr(net, "loss_layer", None) is not None and len(names) == 1:
+        return t[names[0]]
+    return t
+
+
 def epoch_order(n, rng, shuffle=True):
     """Indices ``0..n-1`` in this epoch's order: ``rng.permutation(n)``, or ``arange(n)`` without shuffling.
 

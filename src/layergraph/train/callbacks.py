@@ -7,9 +7,11 @@ so far. Callbacks run in the order given, except that each class's ``order`` att
 
 import math
 import os
+import string
 
 import numpy as np
 
+from .modes import resolve_mode
 from .serialize import copy_tree
 
 
@@ -21,11 +23,13 @@ class Callback:
     ``self.trainer.stop_training = True`` to stop after the current batch / epoch.
 
     A callback with state that must survive a checkpoint (counters, best values) overrides :meth:`state_dict`
-    and :meth:`load_state_dict`; the trainer saves them with its own state.
+    and :meth:`load_state_dict`; the trainer saves them with its own state. A callback that adds keys to the epoch
+    logs lists them in ``log_keys`` (so that :class:`ModelCheckpoint` file names may use them).
     """
 
     order = 0
     trainer = None
+    log_keys = ()
 
     def on_train_begin(self, logs=None):
         """Before the first epoch of :meth:`Trainer.fit`."""
@@ -51,14 +55,6 @@ class Callback:
 
     def load_state_dict(self, state):
         """Restore :meth:`state_dict` output."""
-
-
-def _mode_for(monitor, mode, owner):
-    if mode == "auto":
-        return "max" if "acc" in monitor else "min"
-    if mode not in ("min", "max"):
-        raise ValueError(f"{owner}: 'mode' must be 'min', 'max' or 'auto', got {mode!r}")
-    return mode
 
 
 def _monitored(logs, monitor, owner):
@@ -91,7 +87,7 @@ class EarlyStopping(Callback):
         if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
             raise ValueError(f"EarlyStopping: 'min_delta' must be a number >= 0, got {min_delta!r}")
         self.monitor, self.patience, self.min_delta = str(monitor), patience, float(min_delta)
-        self.mode = _mode_for(self.monitor, mode, "EarlyStopping")
+        self.mode = resolve_mode(self.monitor, mode, "EarlyStopping")
         self.restore_best_weights = bool(restore_best_weights)
         self.best, self.best_epoch, self.wait, self.stopped_epoch = None, None, 0, None
         self.best_weights = None
@@ -220,6 +216,12 @@ class ModelCheckpoint(Callback):
 
     Missing directories of *path* are created (at the start of training when the directory part has no
     ``{...}`` field, otherwise at each save); errors name *path*, never a temporary file.
+
+    The fields of *path* are checked before anything trains: its syntax, and names that no run logs
+    (``{}``, ``{0}``), when the callback is made; every name against the trainer's log keys (``epoch``, ``step``,
+    ``loss``, ``lr``, the metrics, the ``log_keys`` of the other callbacks, and their ``val_`` forms) when a
+    :class:`Trainer` takes it; ``val_`` names against the validation data when ``fit`` starts. A field that
+    cannot be filled raises a one-line ``ValueError`` listing the fields there are.
     """
 
     order = 100
@@ -228,11 +230,27 @@ class ModelCheckpoint(Callback):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"ModelCheckpoint: 'every' must be an int >= 1, got {every!r}")
         self.path, self.monitor, self.save_best_only, self.every = os.fspath(path), monitor, save_best_only, every
-        self.mode = _mode_for(monitor, mode, "ModelCheckpoint")
+        self.fields = _template_fields(self.path)
+        self.mode = resolve_mode(monitor, mode, "ModelCheckpoint")
         self.best = None
         self.last_saved = None
+        self._trainer = None
+
+    @property
+    def trainer(self):
+        """The trainer using this callback; setting it checks the fields of ``path`` against its log keys."""
+        return getattr(self, "_trainer", None)
+
+    @trainer.setter
+    def trainer(self, trainer):
+        if trainer is not None:
+            _check_fields(self.path, self.fields, log_fields(trainer))
+        self._trainer = trainer
 
     def on_train_begin(self, logs=None):
+        if self.trainer is not None:
+            validation = bool(self.trainer.plan.get("val_samples", 1))
+            _check_fields(self.path, self.fields, log_fields(self.trainer, validation), validation)
         directory = os.path.dirname(self.path)
         if directory and "{" not in directory:
             _make_directory(directory, self.path)
@@ -258,3 +276,56 @@ class ModelCheckpoint(Callback):
 
     def load_state_dict(self, state):
         self.best, self.last_saved = state["best"], state["last_saved"]
+
+
+def log_fields(trainer, validation=True):
+    """The keys of *trainer*'s epoch logs: epoch, step, loss, lr, per-output losses, metrics, the other callbacks'
+    ``log_keys``, and (with *validation*) the ``val_`` form of each evaluated quantity."""
+    net = trainer.net
+    parts = [f"{o}_loss" for o in (getattr(net, "losses", None) or {})] \
+        if getattr(net, "loss_layer", None) is None else []
+    evaluated = ["loss", *parts, *trainer.metrics]
+    extra = [k for cb in trainer.callbacks if cb is not None for k in getattr(cb, "log_keys", ())]
+    lr = ["lr"] if getattr(trainer.optimizer, "lr", None) is not None else []
+    return ["epoch", "step", *evaluated, *lr, *extra] + ([f"val_{k}" for k in evaluated] if validation else [])
+
+
+def _template_fields(path):
+    """The field names of the template *path*, checking its syntax (a one-line ValueError naming *path*)."""
+    try:
+        parsed = list(string.Formatter().parse(path))
+    except ValueError as err:
+        raise ValueError(f"ModelCheckpoint: 'path' {path!r} is not a valid file name template ({err}); write "
+                         "fields as {epoch} and literal braces as {{ }}") from None
+    fields = []
+    for _, name, spec, _ in parsed:
+        if name is None:
+            continue
+        head = name.split(".")[0].split("[")[0]
+        if not head or head.isdigit():
+            raise ValueError(f"ModelCheckpoint: 'path' {path!r} has a positional field {{{name}}}; name a log key, "
+                             "e.g. {epoch}, {step}, {loss} or {val_loss}")
+        if "{" in (spec or ""):
+            raise ValueError(f"ModelCheckpoint: 'path' {path!r} has a nested field in {{{name}:{spec}}}, which "
+                             "file names cannot use")
+        fields.append(head)
+    _trial_format(path, {f: 1 for f in fields}, fields)
+    return fields
+
+
+def _check_fields(path, fields, known, validation=True):
+    unknown = [f for f in fields if f not in known]
+    if unknown:
+        why = (" (there is no validation data: pass validation_data or validation_split to fit)"
+               if not validation and all(f.startswith("val_") for f in unknown) else "")
+        raise ValueError(f"ModelCheckpoint: 'path' {path!r} uses {{{unknown[0]}}}, which is not logged{why}; "
+                         f"fields: {', '.join(known)}")
+    _trial_format(path, {f: (1 if f in ("epoch", "step") else 1.0) for f in fields}, fields)
+
+
+def _trial_format(path, values, fields):
+    try:
+        path.format(**values)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+        raise ValueError(f"ModelCheckpoint: 'path' {path!r} cannot be filled in with the values of its fields "
+                         f"{fields} (epoch and step are ints, the rest floats): {err}") from None

@@ -8,8 +8,8 @@ File layout (every entry a plain array, so the file loads with ``allow_pickle=Fa
     0-d unicode array, JSON: :func:`~layergraph.train.architecture.describe_network` of the saved network.
 ``params/<key>``, ``buffers/<key>``
     The network's arrays under their dotted names.
-``optimizer/<n>``, ``meta/<n>``
-    Arrays referenced from the packed optimizer state and metadata.
+``optimizer/<n>``, ``meta/<n>``, ``rngs/<n>``
+    Arrays referenced from the packed optimizer state, metadata and layers' random-generator states.
 """
 
 import os
@@ -21,6 +21,7 @@ from .._atomic import atomic_write
 
 from ..errors import shape_str
 from . import architecture as arch
+from . import rng_state
 from .checkpoint_validate import MAX_DEPTH, Archive, CheckpointError, check_description
 from .serialize import PackError, from_json, pack, to_json, unpack
 
@@ -46,6 +47,9 @@ class Checkpoint:
         The network description; :meth:`build_network` turns it back into a network.
     load_report : LoadReport or None
         What the last :meth:`restore` into a network loaded and skipped.
+    rngs : dict or None
+        The random-generator states of the layers that have one (Dropout, ...), by layer name:
+        ``{name: {"class": ..., "state": bit_generator.state}}``; None for files written without them.
     """
 
     path: str
@@ -55,6 +59,7 @@ class Checkpoint:
     meta: dict = field(default_factory=dict)
     architecture: dict = field(default_factory=dict)
     load_report: object = None
+    rngs: object = None
 
     def build_network(self, custom_objects=None, load=True):
         """A new network with the saved architecture (and, when *load*, the saved weights).
@@ -76,19 +81,25 @@ class Checkpoint:
 
     def restore(self, net=None, optimizer=None, strict=True):
         """Load the saved state into *net* and / or *optimizer*; see :func:`load_checkpoint`."""
-        report = None
+        report, rngs_before = None, []
         if net is not None:
             report = _check_state(self, net, self.path, strict)
+            rngs_before = rng_state.restore(self.rngs, net, self.path, strict)  # all or nothing
         if optimizer is not None:
+            problem = None
             if self.optimizer is None:
-                raise CheckpointError(f"{self.path}: the checkpoint holds no optimizer state to load into "
-                                      f"{type(optimizer).__name__}")
-            try:
-                optimizer.load_state_dict(self.optimizer)
-            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError, OverflowError) as err:
-                text = str(err).splitlines()[0] if str(err) else type(err).__name__
-                raise CheckpointError(f"{self.path}: optimizer state does not fit "
-                                      f"{type(optimizer).__name__}: {text}") from None
+                problem = (f"{self.path}: the checkpoint holds no optimizer state to load into "
+                           f"{type(optimizer).__name__}")
+            else:
+                try:
+                    optimizer.load_state_dict(self.optimizer)
+                except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
+                        OverflowError) as err:
+                    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+                    problem = f"{self.path}: optimizer state does not fit {type(optimizer).__name__}: {text}"
+            if problem is not None:
+                rng_state.put_back(rngs_before)
+                raise CheckpointError(problem)
         if net is not None:
             _copy_state(self, net, report)
             self.load_report = report
@@ -154,20 +165,32 @@ def save_checkpoint(path, net, optimizer=None, **meta):
     -------
     str
         The path written.
+
+    Raises
+    ------
+    TypeError
+        A parameter or buffer holds Python objects (dtype object), or the optimizer state or *meta* holds a value
+        that cannot be stored without pickle: raised before anything is written, so an existing file is kept.
     """
     path = os.fspath(path)
     arrays = {}
     for kind in ("params", "buffers"):
         for key, value in getattr(net, kind).items():
-            arrays[f"{kind}/{key}"] = np.asarray(value)
+            value = np.asarray(value)
+            if value.dtype.hasobject:
+                raise TypeError(f"save_checkpoint: {'parameter' if kind == 'params' else 'buffer'} {key!r} must be a "
+                                f"numeric array, got dtype {value.dtype} (Python objects, which checkpoints never "
+                                f"store); nothing was written to {path!r}")
+            arrays[f"{kind}/{key}"] = value
     try:
         opt_tree = None if optimizer is None else pack(optimizer.state_dict(), arrays, "optimizer/")
         meta_tree = pack(meta, arrays, "meta/")
+        rngs_tree = pack(rng_state.collect(net), arrays, "rngs/")
     except PackError as err:
         raise TypeError(f"save_checkpoint: {err}") from None
     header = {"format": FORMAT, "version": VERSION,
               "params": list(net.params), "buffers": list(net.buffers),
-              "optimizer": opt_tree, "meta": meta_tree}
+              "optimizer": opt_tree, "meta": meta_tree, "rngs": rngs_tree}
     arrays[_HEADER] = np.array(to_json(header))
     arrays[_ARCH] = np.array(to_json(arch.describe_network(net)))
     _atomic_savez(path, arrays)
@@ -253,21 +276,22 @@ def _read(archive, path):
                                       f"{path}: {_HEADER}: the list of {kind} names an array twice")
         architecture = from_json(text(_ARCH), f"{path}: {_ARCH}")
         check_description(architecture, archive.headers, path)  # before any array is read or layer built
-        for tree in (header.get("optimizer"), header.get("meta")):
+        for tree in (header.get("optimizer"), header.get("meta"), header.get("rngs")):
             _check_depth(tree, path)
         params = {k: archive.array(f"params/{k}") for k in keys["params"]}
         buffers = {k: archive.array(f"buffers/{k}") for k in keys["buffers"]}
-        others = {k: archive.array(k) for k in archive.headers if k.startswith(("optimizer/", "meta/"))}
+        others = {k: archive.array(k) for k in archive.headers if k.startswith(("optimizer/", "meta/", "rngs/"))}
         opt_state = None if header.get("optimizer") is None else unpack(header["optimizer"], others)
         meta = unpack(header.get("meta", {}), others)
         if not isinstance(meta, dict):
             raise CheckpointError(f"{path}: {_HEADER}: 'meta' must be an object")
+        rngs = None if header.get("rngs") is None else unpack(header["rngs"], others)
     except CheckpointError:
         raise
     except _MALFORMED as err:
         raise CheckpointError(f"{path}: not a valid layergraph checkpoint ({type(err).__name__}: "
                               f"{str(err).splitlines()[0] if str(err) else ''})") from None
-    return Checkpoint(path, params, buffers, opt_state, meta, architecture)
+    return Checkpoint(path, params, buffers, opt_state, meta, architecture, rngs=rngs)
 
 
 def _check_depth(tree, path):

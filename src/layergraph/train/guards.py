@@ -34,6 +34,26 @@ class LossExplosionError(DivergenceError):
         self.factor = factor
 
 
+def divergence_errors():
+    """The exception types that mean a training step diverged (non-finite loss, logits or gradients)."""
+    errors = [NonFiniteError, FloatingPointError]
+    try:  # optimizers reject NaN/inf gradients with their own error type
+        from ..optim import NonFiniteGradientError
+        errors.append(NonFiniteGradientError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def check_finite(name, value):
+    """:func:`check_finite_data` on an array, or on each array of a dict (named ``name['key']``)."""
+    if isinstance(value, dict):
+        for key, arr in value.items():
+            check_finite_data(f"{name}[{key!r}]", np.asarray(arr))
+    else:
+        check_finite_data(name, np.asarray(value))
+
+
 def check_finite_data(name, arr):
     """A one-line error naming the argument when a floating array holds NaN or infinity."""
     if arr.dtype.kind not in "fc" or np.isfinite(np.sum(arr)) or np.all(np.isfinite(arr)):

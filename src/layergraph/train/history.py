@@ -7,6 +7,7 @@ import math
 import os
 
 from .._atomic import atomic_write
+from .modes import resolve_mode
 
 
 class History(dict):
@@ -37,12 +38,19 @@ class History(dict):
         """The logged quantities, in first-logged order."""
         return list(dict.keys(self))
 
-    def best(self, key, mode="min"):
-        """``(epoch, value)`` of the best finite value of *key* (``mode`` "min" or "max")."""
+    def best(self, key, mode="auto"):
+        """``(epoch, value)`` of the best finite value of *key* (the first such epoch among equal values).
+
+        Parameters
+        ----------
+        key : str
+        mode : {"auto", "min", "max"}, default "auto"
+            "auto" is the rule of ``EarlyStopping(mode="auto")``: the highest value for names containing "acc"
+            (``val_accuracy``), the lowest otherwise (``val_loss``).
+        """
         if key not in self:
             raise KeyError(f"History: no quantity {key!r}; logged: {self.keys_logged}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"History.best: 'mode' must be 'min' or 'max', got {mode!r}")
+        mode = resolve_mode(key, mode, "History.best")
         pairs = [(v if mode == "min" else -v, i) for i, v in enumerate(self[key])
                  if v is not None and math.isfinite(v)]
         if not pairs:

@@ -61,8 +61,11 @@ def check_trainable(net):
 
 
 def per_output(fn, output):
-    """A metric ``fn(y, t)`` applied to one output of dict outputs/targets."""
+    """A metric ``fn(y, t)`` applied to one output of dict outputs/targets (with ``fn.weight`` passed on)."""
     def metric(y, t):
         return fn(y[output], t[output])
     metric.__name__ = f"{output}_{getattr(fn, '__name__', type(fn).__name__)}"
+    weight = getattr(fn, "weight", None)
+    if callable(weight):
+        metric.weight = lambda t: weight(t[output])
     return metric

@@ -6,39 +6,21 @@ import warnings
 
 import numpy as np
 
-from ..errors import NonFiniteError, ShapeError
+from ..errors import ShapeError
 from ..layers.init import as_generator, check_positive_int
 from ..optim._checks import check_positive
 from ..optim.clip import clip_grad_norm
 from .batches import Batcher, epoch_order
-from .guards import DivergenceError, LossExplosionError, check_finite_data, warn_small_validation
+from .guards import DivergenceError, LossExplosionError, check_finite, divergence_errors, warn_small_validation
 from .callbacks import Callback, LRScheduler
-from .batches import check_pair, n_rows, take_rows
+from .batches import n_rows, network_pair, take_rows
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .history import History
 from .multi_output import check_trainable, training_loss
 from .metrics import Averager, evaluate, loss_parts, resolve_metrics
 from .progress import ProgressLogger
+from . import rng_state
 from .serialize import copy_tree
-
-
-def _divergence_errors():
-    errors = [NonFiniteError, FloatingPointError]
-    try:  # optimizers reject NaN/inf gradients with their own error type
-        from ..optim import NonFiniteGradientError
-        errors.append(NonFiniteGradientError)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-def _check_finite(name, value):
-    """:func:`check_finite_data` on an array, or on each array of a dict (named ``name['key']``)."""
-    if isinstance(value, dict):
-        for key, arr in value.items():
-            check_finite_data(f"{name}[{key!r}]", np.asarray(arr))
-    else:
-        check_finite_data(name, np.asarray(value))
 
 
 class Trainer:
@@ -54,9 +36,10 @@ class Trainer:
     seed : int or numpy.random.Generator, optional
         Source of the batch order (and of the ``validation_split`` subset). Same seed, same initial weights,
         same data -> the same history and weights, bit for bit.
-    metrics : sequence of str / callables, or mapping name -> callable, default ("accuracy",)
+    metrics : "auto", sequence of str / callables, or mapping name -> callable, default "auto"
         ``fn(y, t) -> float`` batch means; logged for training batches (training-mode outputs, averaged over
-        the epoch) and for the validation set (``val_<name>``).
+        the epoch) and for the validation set (``val_<name>``). "auto" is ``["accuracy"]`` for a classification
+        loss and nothing for a regression loss; see :func:`~layergraph.train.metrics.resolve_metrics`.
     callbacks : sequence of Callback
     schedule : callable ``t -> lr`` or a metric-driven schedule, optional
         Shortcut for ``callbacks=[LRScheduler(schedule, schedule_interval, monitor=schedule_monitor)]``.
@@ -103,7 +86,7 @@ class Trainer:
     {'loss': 0.08..., 'accuracy': 0.97...}
     """
 
-    def __init__(self, net, optimizer, *, batch_size=32, seed=None, metrics=("accuracy",), callbacks=(),
+    def __init__(self, net, optimizer, *, batch_size=32, seed=None, metrics="auto", callbacks=(),
                  schedule=None, schedule_interval="epoch", schedule_monitor="val_loss", verbose=1,
                  eval_batch_size=1000, shuffle=True, drop_last=False, stream=None, flatten_parameters=True,
                  clip_norm=None, stop_on_explosion=False, explosion_factor=1e3):
@@ -140,7 +123,7 @@ class Trainer:
         self.history = History()
         self.stop_training, self.stop_reason, self.restored_epoch = False, None, None
         self.plan = {}
-        self._divergence = _divergence_errors()
+        self._divergence = divergence_errors()
 
     # -- training ------------------------------------------------------------------------------------------
 
@@ -153,8 +136,8 @@ class Trainer:
 
         Parameters
         ----------
-        x : ndarray, shape (N, ...)
-        t : ndarray, shape (N,) labels or (N, ...) targets
+        x : ndarray, shape (N, ...); for a graph also a dict input name -> array or a list in ``net.inputs`` order
+        t : ndarray, shape (N,) labels or (N, ...) targets; for a graph also a dict output name -> array
         epochs : int, optional
         max_steps : int, optional
             At least one of *epochs* and *max_steps* is required.
@@ -188,9 +171,9 @@ class Trainer:
         return self.history
 
     def _prepare(self, x, t, epochs, max_steps, validation_data, validation_split):
-        x, t = check_pair(x, t, "Trainer.fit")
-        _check_finite("x", x)
-        _check_finite("t", t)
+        x, t = network_pair(self.net, x, t, "Trainer.fit")
+        check_finite("x", x)
+        check_finite("t", t)
         if epochs is None and max_steps is None:
             raise ValueError("Trainer.fit: give 'epochs' or 'max_steps' (or both)")
         if epochs is not None:
@@ -203,11 +186,11 @@ class Trainer:
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError("Trainer.fit: 'validation_data' must be a tuple (x_val, t_val)")
-            val = check_pair(*validation_data, "Trainer.fit", ("x_val", "t_val"))
+            val = network_pair(self.net, *validation_data, "Trainer.fit", ("x_val", "t_val"))
             if n_rows(val[0]) == 0:
                 raise ShapeError("Trainer.fit: 'validation_data' arrays must be non-empty")
-            _check_finite("validation_data[0]", val[0])
-            _check_finite("validation_data[1]", val[1])
+            check_finite("validation_data[0]", val[0])
+            check_finite("validation_data[1]", val[1])
         elif validation_split is not None:
             x, t, val = self._split(x, t, validation_split)
         if n_rows(x) == 0:
@@ -275,7 +258,7 @@ class Trainer:
         if not math.isfinite(loss):
             self._diverged(epoch, batch, f"the loss is {loss}", good)
         self._watch_explosion(loss, epoch, batch, good)
-        avg.add(loss, y, tb, self.metrics, loss_parts(loss_layer))
+        avg.add(loss, y, tb, self.metrics, loss_parts(loss_layer), loss_layer=loss_layer)
         return loss
 
     def _watch_explosion(self, loss, epoch, batch, good):
@@ -313,13 +296,15 @@ class Trainer:
     def _snapshot(self):
         state_fn = getattr(self.optimizer, "state_dict", None)
         return {"net": self.net.state_dict(), "optimizer": copy_tree(state_fn()) if state_fn else None,
-                "rng": copy_tree(self._rng.bit_generator.state), "step": self.step}
+                "rng": copy_tree(self._rng.bit_generator.state), "step": self.step,
+                "layer_rngs": rng_state.snapshot(self.net)}
 
     def _restore(self, snap):
         self.net.load_state_dict(snap["net"])
         if snap["optimizer"] is not None:
             self.optimizer.load_state_dict(snap["optimizer"])
         self._rng.bit_generator.state = snap["rng"]
+        rng_state.put_back(snap["layer_rngs"])
         self.step = snap["step"]
 
     def _call(self, hook, *args):
