@@ -383,3 +383,19 @@ def test_copies_are_free_and_a_copied_container_owns_its_copies():
     inner = lg.Sequential([("block", seq)])
     assert seq["fc"].name == "block.fc" and shallow["fc"] is seq["fc"]
     del twin, shallow, inner
+
+
+def test_a_layer_cannot_appear_twice_through_a_nested_container():
+    fc = affine()
+    inner = lg.Sequential([("act", lg.ReLU())])
+    outer = lg.Sequential([("inner", inner), ("fc", fc)])
+    with pytest.raises(ValueError, match="is already in the network Sequential that holds it") as err:
+        inner.add("fc_again", fc)
+    assert "\n" not in str(err.value) and list(inner.layers) == ["act"]
+    g = lg.Graph()
+    g.add("a", lg.Tanh(), "x")
+    other = affine()
+    top = lg.Sequential([("g", g), ("other", other)])
+    with pytest.raises(ValueError, match="already in the network"):
+        g.add("m", other, "a")
+    assert list(g.nodes) == ["a"] and top["other"] is other and outer["fc"] is fc

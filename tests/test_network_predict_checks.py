@@ -28,15 +28,14 @@ def test_a_graph_refuses_inputs_of_different_lengths():
     assert np.allclose(y, g.predict({"l": np.ones((5, 3)), "r": np.ones((5, 2))}))
 
 
-def test_a_stateful_network_predicts_whole_batches_only():
+def test_a_stateful_network_carries_its_state_from_chunk_to_chunk_as_keras_does():
     net = lg.Sequential([("rnn", lg.RNN(2, 3, stateful=True, rng=0))])
     x = np.random.default_rng(0).standard_normal((4, 5, 2)).astype(np.float32)
-    with pytest.raises(ValueError, match=r"stateful layers \['rnn'\].*predict all 4 samples at once"):
-        net.predict(x, batch_size=2)
+    chunks = net.predict(x, batch_size=2)
     net.reset_state()
-    first = net.predict(x, batch_size=4)                 # one chunk: allowed, and the state carries on as usual
-    net.reset_state()
-    assert np.array_equal(first, net.forward(x, train=False))
+    first = net.forward(x[:2], train=False)
+    second = net.forward(x[2:], train=False)             # continues the sequences of the first chunk, row by row
+    assert np.array_equal(chunks, np.concatenate([first, second]))
 
 
 def test_dropout_shared_by_two_nodes_draws_a_mask_per_use_reproducibly():

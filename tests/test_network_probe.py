@@ -107,3 +107,22 @@ def test_networks_with_an_embedding_are_drawn_with_integer_probe_samples():
     assert "(N, 6, 4)" in g.to_dot({"tok": 6, "feat": 2}, dtype={"tok": np.int32})
     with pytest.raises(KeyError, match="argument 'dtype' names \\['toks'\\], which are not inputs"):
         g.summary({"tok": 6, "feat": 2}, dtype={"toks": np.int64})
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_graph_sharing_a_layer_between_nodes_survives_a_summary_between_forward_and_backward(batch):
+    def build():
+        g = lg.Graph()
+        fc = lg.Affine(4, 4, dtype=np.float64, rng=0)
+        g.add("f1", fc, "x").add("r", lg.Tanh()).add("f2", fc, "r")
+        return g
+    x = np.random.default_rng(8).standard_normal((batch, 4))
+    dout = np.random.default_rng(9).standard_normal((batch, 4))
+    ref, g = build(), build()
+    ref.forward(x)
+    dx_ref = ref.backward(dout)
+    g.forward(x)
+    g.summary(4)
+    g.to_dot(4)
+    assert np.array_equal(g.backward(dout), dx_ref)
+    assert all(np.array_equal(g.grads[k], ref.grads[k]) for k in ref.grads)

@@ -198,3 +198,15 @@ def test_divergence_restores_the_dropout_generator_too():
     with pytest.raises(lg.DivergenceError):
         tr.fit(bad, t, epochs=2)
     assert tr.net["Dropout1"].rng.bit_generator.state == state
+
+
+def test_generator_states_are_keyed_by_path_in_the_saved_network(tmp_path):
+    """A Dropout shared with another network is stored under its path in the network saved, like parameters."""
+    enc = lg.Sequential([("fc", lg.Affine(4, 4, rng=0)), ("drop", lg.Dropout(0.5, rng=1))])
+    train = lg.Sequential([("encoder", enc), ("head", lg.Affine(4, 2, rng=2))], loss=lg.SoftmaxWithLoss())
+    infer = lg.Sequential([("enc", enc), ("out", lg.Affine(4, 3, rng=3))])
+    assert enc["drop"].name == "encoder.drop" and train["encoder"] is enc
+    path = tmp_path / "infer.npz"
+    lg.save_checkpoint(path, infer)
+    rebuilt = lg.load_checkpoint(path).build_network()
+    assert rebuilt["enc.drop"].get_rng_state() == enc["drop"].get_rng_state()

@@ -6,6 +6,9 @@ import numpy as np
 class Workspace:
     """Named scratch arrays reused across calls while their shape and dtype stay the same."""
 
+    #: Made anew, empty, by ``type(obj)()`` while a probe sample runs (see :mod:`layergraph.network.probe`).
+    SCRATCH = True
+
     def __init__(self):
         self._arrays = {}
 

@@ -211,6 +211,9 @@ class MeanSquaredError(Loss):
     x : ``(N, ...)``, e.g. ``(N, T, K)`` per time step; t : the same shape, NaN rejected.
     """
 
+    #: A regression loss: outputs are not labels, so trainers do not report accuracy for it.
+    judges_labels = False
+
     def __init__(self):
         super().__init__()
         self._diff = None

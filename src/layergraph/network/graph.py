@@ -52,8 +52,8 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, 
     -----
     ``params``, ``grads`` and ``buffers`` are flat dicts keyed ``"<node>.<key>"`` holding the layers' own arrays;
     a layer added at several nodes shares its arrays and is listed once, under its first node. The graph owns the
-    layers of its nodes (see :mod:`layergraph.network.membership`): a layer of another container is refused, and
-    a stateful layer cannot be shared.
+    layers of its nodes and names them, unless another live network named them first (a layer may serve several
+    networks, see :mod:`layergraph.network.membership`); a stateful layer cannot be shared between nodes.
     """
 
     def __init__(self, inputs=("x",)):
@@ -96,8 +96,8 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, 
         Raises
         ------
         TypeError, ValueError
-            A bad name or wiring, a layer of another container, a container that holds this graph, a graph with
-            several outputs, a shared stateful layer; the graph is left unchanged.
+            A bad name or wiring, a layer already elsewhere in this network, a container that holds this graph, a
+            graph with several outputs, a shared stateful layer; the graph is left unchanged.
         """
         if not isinstance(name, str) and layer is not None and inputs is None and not _is_layer(layer):
             name, layer, inputs = None, name, layer
@@ -112,8 +112,8 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, 
         if name in self._nodes or name in self.inputs:
             raise ValueError(f"{describe(self)}: duplicate name {name!r}; input and node names must be unique")
         inputs = self._check_inputs(name, layer, inputs)
-        membership.check_addable(self, name, layer, "node", sharing=True)
         first = next((n for n, (other, _) in self._nodes.items() if other is layer), None)
+        membership.check_addable(self, name, layer, "node", shared=first is not None)
         if first is not None:
             carried_state.check_not_shared(self, name, layer, first)
         self._nodes[name] = (layer, inputs)
@@ -199,6 +199,11 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, 
     def _owned_parts(self):
         """``(first node, layer)`` of each distinct layer: the layers this graph owns (see :mod:`.membership`)."""
         return [(name, layer) for name, layer in self._parts() if name in self._nodes]
+
+    def _holds_part(self, name, layer):
+        """True when *layer* is the layer of node *name*."""
+        node = self._nodes.get(name)
+        return node is not None and node[0] is layer
 
     def _set_qualname(self, qualname):
         self.name = qualname

@@ -19,6 +19,9 @@ from .membership import check_one_output, reachable_layers
 class _Clones:
     """A plain holder of per-use clones (not a dict, so parameter walkers never descend into it)."""
 
+    #: Made anew, empty, by ``type(obj)()`` while a probe sample runs (see :mod:`layergraph.network.probe`).
+    SCRATCH = True
+
     def __init__(self):
         self.by_node = {}
 

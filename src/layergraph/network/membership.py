@@ -83,7 +83,7 @@ def owner_of(layer):
     except TypeError:
         return None
     container = entry[0]() if entry else None
-    if container is None or not any(part is layer for _, part in container._owned_parts()):
+    if container is None or not container._holds_part(entry[1], layer):
         return None
     return container, entry[1]
 
@@ -94,10 +94,36 @@ def owned_by(container, layer):
     return owner is None or owner[0] is container
 
 
-def check_addable(container, name, layer, what="layer", sharing=False):
+def _root(container):
+    """The outermost live container that holds *container*, following the owners."""
+    seen = {id(container)}
+    while True:
+        owner = owner_of(container)
+        if owner is None or id(owner[0]) in seen:
+            return container
+        container = owner[0]
+        seen.add(id(container))
+
+
+def _parts_of(container):
+    """Every layer inside *container* (itself included), through the parts of composites."""
+    seen, stack = set(), [container]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        yield layer
+        parts = getattr(layer, "_parts", None)
+        if callable(parts):
+            stack.extend(part for _, part in parts())
+
+
+def check_addable(container, name, layer, what="layer", shared=False):
     """Raise ValueError unless *layer* may be added to *container* under *name* (see the module docstring).
 
-    With *sharing* (a ``Graph``), a layer already at a node of *container* passes; the caller checks the rest.
+    *shared*: the layer is already at a node of *container* (a ``Graph`` sharing it), which passes; the caller
+    checks the rest.
     """
     where = f"{describe(container)}: {what} {name!r}"
     if layer is container:
@@ -106,12 +132,16 @@ def check_addable(container, name, layer, what="layer", sharing=False):
     if any(part is container for part in inside):
         raise ValueError(f"{where}: {describe(layer)} contains this {type(container).__name__}, and a container "
                          f"cannot contain itself")
-    if sharing and any(part is layer for _, part in container._owned_parts()):
+    if shared:
         return
-    mine = {id(part) for part in reachable_layers(container)}
-    again = next((part for part in inside if id(part) in mine), None)
+    # a layer that no live container owns is in no network (every add claims its layer when it is free)
+    owned = [part for part in inside if part is not container and owner_of(part) is not None]
+    root = _root(container)
+    mine = {id(part) for part in _parts_of(root)} if owned else set()
+    again = next((part for part in owned if id(part) in mine), None)
     if again is not None:
-        raise ValueError(f"{where}: {describe(again)} is already in this network (a layer appears once in a "
+        where_net = "this network" if root is container else f"the network {describe(root)} that holds it"
+        raise ValueError(f"{where}: {describe(again)} is already in {where_net} (a layer appears once in a "
                          "network; share it between nodes of a Graph, or add a copy.deepcopy of it)")
     outputs = getattr(layer, "outputs", None) if hasattr(layer, "set_outputs") else None
     if outputs is not None and len(outputs) > 1:

@@ -69,21 +69,17 @@ def _head(net, owner):
 
 
 def chunked(net, n, batch_size, owner):
-    """True when *n* samples are to run in chunks of *batch_size* rows; checks *batch_size* (None or a positive
-    int) and refuses chunks for a network with a stateful layer, whose carried state belongs to whole batches."""
+    """True when *n* samples are to run in chunks of *batch_size* rows; checks that *batch_size* is None or a
+    positive int.
+
+    A network with a stateful layer carries its state from one chunk to the next, row by row, as Keras does for
+    stateful models: chunk ``k + 1`` holds the continuations of the sequences of chunk ``k`` (a smaller last chunk
+    starts from zero, with the layer's warning).
+    """
     if batch_size is None:
         return False
     batch_size = check_positive_int(batch_size, "batch_size", owner)
-    if n <= batch_size:
-        return False
-    from .carried_state import stateful_layers
-
-    stateful = [name for name, _ in stateful_layers(net)] if hasattr(net, "_parts") else []
-    if stateful:
-        raise ValueError(f"{owner}: {describe(net)} has stateful layers {stateful}, whose carried state belongs to "
-                         f"the whole batch; predict all {n} samples at once (batch_size=None) instead of in chunks "
-                         f"of {batch_size}")
-    return True
+    return n > batch_size
 
 
 def _outputs(net, x, batch_size, owner):

@@ -1,7 +1,8 @@
 """Running a network on a probe input (for a summary or a picture) without disturbing it.
 
 A probe forward pass, like any forward pass, rebinds the caches that ``backward`` reads, a stateful layer's carried
-state and the graph's recorded shapes, and writes into the layers' reused scratch arrays. :func:`probing` undoes
+state and the graph's recorded shapes, and writes into the layers' reused scratch arrays and into the clones that
+run a graph's shared layers at their later nodes. :func:`probing` undoes
 all of that: a summary taken between ``forward`` and ``backward``, or between two calls of a stateful network,
 changes nothing.
 """
@@ -9,7 +10,6 @@ changes nothing.
 import contextlib
 import warnings
 
-from ..layers._workspace import Workspace
 
 
 def all_layers(net):
@@ -34,27 +34,26 @@ def probing(net):
     Warnings raised inside the block are not shown: they concern the probe sample, not the user's data.
 
     Each layer's attributes are restored as they were (caches, carried state, recorded shapes), the entries of
-    its dict attributes too, and its scratch arrays (:class:`~layergraph.layers._workspace.Workspace`) are fresh
-    ones during the block, so that the arrays the caches point into are not overwritten.
+    its dict attributes too. Attributes whose class sets ``SCRATCH = True`` (scratch arrays, a graph's per-use
+    clones of shared layers) are replaced by new, empty ones of their class during the block, so that what the
+    caches point into is not overwritten.
     """
     saved = []
-    quiet = warnings.catch_warnings()   # warnings about the probe sample (a stateful layer's batch size) are not
-    quiet.__enter__()                   # about the user's data
-    warnings.simplefilter("ignore")
-    for layer in all_layers(net):
-        attrs = dict(vars(layer))
-        entries = {k: dict(v) for k, v in attrs.items() if type(v) is dict}
-        saved.append((layer, attrs, entries))
-        for key, value in attrs.items():
-            if isinstance(value, Workspace):
-                setattr(layer, key, Workspace())
-    try:
-        yield net
-    finally:
-        quiet.__exit__(None, None, None)
-        for layer, attrs, entries in saved:
-            vars(layer).clear()
-            vars(layer).update(attrs)
-            for key, content in entries.items():
-                attrs[key].clear()
-                attrs[key].update(content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for layer in all_layers(net):
+                attrs = dict(vars(layer))
+                entries = {k: dict(v) for k, v in attrs.items() if type(v) is dict}
+                saved.append((layer, attrs, entries))
+                for key, value in attrs.items():
+                    if getattr(type(value), "SCRATCH", False) is True:
+                        setattr(layer, key, type(value)())
+            yield net
+        finally:
+            for layer, attrs, entries in saved:
+                vars(layer).clear()
+                vars(layer).update(attrs)
+                for key, content in entries.items():
+                    attrs[key].clear()
+                    attrs[key].update(content)

@@ -29,8 +29,8 @@ class Sequential(CarriedStateMixin, Composite):
     Raises
     ------
     ValueError
-        A layer added twice, a container added into itself (directly or through nesting), a layer that already
-        belongs to another container, or a graph with several outputs; the container is left unchanged.
+        A layer added twice to one network, a container added into itself (directly or through nesting), or a
+        graph with several outputs; the container is left unchanged.
 
     Examples
     --------
@@ -67,9 +67,9 @@ class Sequential(CarriedStateMixin, Composite):
     def add(self, name, layer=None):
         """Append *layer* under *name* (``add(layer)`` names it automatically); return self.
 
-        The container becomes the layer's owner and names it. Refused, leaving the container unchanged: a bad or
-        duplicate name, a layer already in this network, a container that holds this one, a layer that belongs
-        to another container, a graph with several outputs.
+        The container becomes the layer's owner and names it, unless another live network named it first (a layer
+        may serve several networks). Refused, leaving the container unchanged: a bad or duplicate name, a layer
+        already in this network, a container that holds this one, a graph with several outputs.
         """
         if layer is None and not isinstance(name, str):
             name, layer = None, name
@@ -167,8 +167,8 @@ class Sequential(CarriedStateMixin, Composite):
         return backward_part(layers[0], dout, self.requires_input_grad)
 
     def predict(self, x, batch_size=None):
-        """Inference output ``forward(x, train=False)``, computed in chunks of *batch_size* rows if given (not for
-        a network with a stateful layer, whose carried state belongs to the whole batch)."""
+        """Inference output ``forward(x, train=False)``, computed in chunks of *batch_size* rows if given (a
+        stateful layer carries its state from chunk to chunk, see :func:`layergraph.network.predict.chunked`)."""
         if not _predict.chunked(self, len(x), batch_size, f"{describe(self)}.predict"):
             return self.forward(x, train=False)
         return np.concatenate([self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)])
@@ -246,6 +246,10 @@ class Sequential(CarriedStateMixin, Composite):
     def _owned_parts(self):
         """``(name, layer)`` of the layers this container owns (see :mod:`.membership`); not the loss."""
         return self._layers.items()
+
+    def _holds_part(self, name, layer):
+        """True when *layer* is this container's layer *name*."""
+        return self._layers.get(name) is layer
 
     def _set_qualname(self, qualname):
         self.name = qualname

@@ -74,9 +74,13 @@ def _graph_inputs(net, x, arg, where):
 def _graph_targets(net, t, arg, where):
     losses = getattr(net, "losses", None)
     outputs = getattr(net, "outputs", None)
-    if not isinstance(t, dict) or not isinstance(losses, dict) or not losses or outputs is None:
+    if not isinstance(losses, dict) or not losses or outputs is None:
         return t
     names = list(losses)
+    if not isinstance(t, dict):
+        # one array for the one output that has a loss, among several outputs: the same targets as {name: t}
+        single = getattr(net, "loss_layer", None) is None and len(names) == 1
+        return {names[0]: t} if single else t
     missing = [k for k in names if k not in t]
     unexpected = [k for k in t if k not in outputs]
     if missing or unexpected:

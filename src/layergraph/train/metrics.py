@@ -23,18 +23,13 @@ from .multi_output import WeightedLosses, per_output, training_loss
 
 
 def judges_labels(loss_layer):
-    """Whether *loss_layer* is a classification loss: one that turns network outputs and targets into labels.
+    """Whether *loss_layer* is a classification loss, whose outputs and targets turn into labels (accuracy).
 
-    A loss layer says so with a ``judges_labels`` attribute (True / False). Without one, a loss whose class
-    defines its own ``predicted_labels`` or ``target_labels`` (``SoftmaxWithLoss``, ``SigmoidWithLoss``) judges
-    labels, and one that keeps both of the :class:`~layergraph.layers.base.Loss` base (``MeanSquaredError``)
-    does not.
+    A loss layer says so with a ``judges_labels`` attribute; without one it is taken for a classification loss
+    (labels by arg-max, as :class:`~layergraph.layers.base.Loss` gives them). Regression losses set
+    ``judges_labels = False`` (``MeanSquaredError`` does; so should a user's own regression loss).
     """
-    flag = getattr(loss_layer, "judges_labels", None)
-    if flag is not None:
-        return bool(flag)
-    cls = type(loss_layer)
-    return any(getattr(cls, m, None) not in (None, getattr(Loss, m)) for m in ("predicted_labels", "target_labels"))
+    return bool(getattr(loss_layer, "judges_labels", True))
 
 
 def counted_positions(loss_layer, t):

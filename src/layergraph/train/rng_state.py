@@ -2,8 +2,8 @@
 
 A layer takes part when its ``get_rng_state()`` returns something other than None (see
 :meth:`layergraph.layers.base.Layer.get_rng_state`: by default, the state of the Generator in its ``rng``
-attribute); ``set_rng_state(state)`` puts a state back. Layers are keyed by their qualified names (``"Dropout1"``,
-``"block.drop"``); a name met twice gets ``#2``, ``#3``, ... in the order the network is walked.
+attribute); ``set_rng_state(state)`` puts a state back. Layers are keyed by their dotted paths in the network, as
+parameters are (``"Dropout1"``, ``"block.drop"``).
 """
 
 from ..layers.base import Layer
@@ -21,28 +21,42 @@ def _is_layer(obj):
 
 
 def rng_layers(net):
-    """``[(key, layer)]`` of every distinct layer reachable from *net* (itself included) that has a generator state.
+    """``[(key, layer)]`` of every distinct layer inside *net* (itself included) that has a generator state.
 
-    Layers are found through attributes, dicts, lists and tuples, depth first in attribute order, so the same
-    architecture always gives the same keys.
+    The key is the layer's dotted path in *net*, as for parameters (``"block.drop"``): through the parts of
+    containers and composite layers, and through the attributes (dicts, lists, tuples too) of other layers. A layer
+    met again (shared) keeps its first path, so the same architecture always gives the same keys, whatever other
+    networks the layers also serve.
     """
-    found, seen, names, stack = [], set(), {}, [net]
-    while stack:
-        obj = stack.pop()
+    found, seen = [], set()
+
+    def visit(obj, path):
         if id(obj) in seen:
-            continue
+            return
         seen.add(id(obj))
-        if _is_layer(obj):
-            getter = getattr(obj, "get_rng_state", None)
-            if callable(getter) and getter() is not None:
-                name = str(getattr(obj, "name", type(obj).__name__))
-                names[name] = names.get(name, 0) + 1
-                found.append((name if names[name] == 1 else f"{name}#{names[name]}", obj))
-            stack.extend(reversed(list(vars(obj).values())))
-        elif isinstance(obj, dict):
-            stack.extend(reversed(list(obj.values())))
-        elif isinstance(obj, (list, tuple)):
-            stack.extend(reversed(obj))
+        if isinstance(obj, dict):
+            for key, value in obj.items():
+                visit(value, f"{path}.{key}" if path else str(key))
+            return
+        if isinstance(obj, (list, tuple)):
+            for i, value in enumerate(obj):
+                visit(value, f"{path}.{i}" if path else str(i))
+            return
+        if not _is_layer(obj):
+            return
+        getter = getattr(obj, "get_rng_state", None)
+        if callable(getter) and getter() is not None:
+            found.append((path or type(obj).__name__, obj))
+        parts = getattr(obj, "_parts", None)
+        if callable(parts):
+            for name, part in parts():
+                visit(part, f"{path}.{name}" if path else name)
+            return
+        for key, value in vars(obj).items():
+            if isinstance(value, (dict, list, tuple)) or _is_layer(value):
+                visit(value, f"{path}.{key}" if path else key)
+
+    visit(net, "")
     return found
 
 
