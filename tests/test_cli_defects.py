@@ -62,6 +62,8 @@ def test_divergence_hint_resumes_with_a_new_rate(workdir, capsys, monkeypatch):
     status, out, err = call(["train", "--epochs", "3", "--out", "d", "-q"], capsys)
     monkeypatch.setattr(losses.SoftmaxWithLoss, "forward", original)
     assert status == 1 and "training diverged at epoch 2" in err
+    results = json.loads((workdir / "d" / "results.json").read_text())
+    assert results["status"] == "diverged" and results["epochs"] == 1 and "stop_reason" in results
     hint = err.split("`")[1]
     assert hint.startswith("layergraph train --resume ") and hint.endswith(" --lr ...")
     assert "the checkpoint holds epoch 1" in err
@@ -93,7 +95,7 @@ def test_ctrl_c_while_the_checkpoint_is_written_reports_what_the_file_holds(work
     rows = (workdir / "run" / "history.csv").read_text().splitlines()
     assert len(rows) == 2  # header + epoch 1, as in the checkpoint
     results = json.loads((workdir / "run" / "results.json").read_text())
-    assert results["epochs"] == 1 and results["status"] == "running"
+    assert results["epochs"] == 1 and results["status"] == "interrupted"
     assert not [p for p in os.listdir(workdir / "run") if p.endswith(".tmp")]
 
 

@@ -72,11 +72,14 @@ def test_model_factory_with_a_custom_layer_is_rebuilt_by_evaluate_and_predict(wo
     assert ckpt.meta["cli"]["model"] == "mymodels:build" and set(ckpt.params) == {"fc.W", "fc.b", "scale.a"}
     assert ckpt.params["scale.a"][0] != 1.0  # the custom parameter was trained
     status, out, err = call(["evaluate", str(workdir / "m" / "checkpoint.npz")], capsys)
+    assert status != 0 and "--model mymodels:build" in err   # the checkpoint's own record is never imported
+    status, out, err = call(["evaluate", str(workdir / "m" / "checkpoint.npz"), "--model", "mymodels:build"], capsys)
     assert status == 0, err
     assert "weighted avg" in out
     (_, _), (xt, _) = load_digits()
     np.save("x.npy", xt[:4])
-    status, out, err = call(["predict", str(workdir / "m" / "checkpoint.npz"), "x.npy", "--proba"], capsys)
+    status, out, err = call(["predict", str(workdir / "m" / "checkpoint.npz"), "x.npy", "--proba", "--model",
+                             "mymodels:build"], capsys)
     assert status == 0, err
     p = ckpt.params
     z = (xt[:4].astype(np.float64) @ p["fc.W"] + p["fc.b"]) * p["scale.a"]

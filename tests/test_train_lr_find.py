@@ -123,3 +123,14 @@ def test_cli_lr_find_start_above_end_is_one_line(capsys):
     assert main(["lr-find", "--data", "xor", "--start", "1", "--end", "0.1"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "'start' must be below 'end'" in err
+
+
+def test_the_suggestion_is_never_the_rate_of_the_minimum_itself():
+    """A curve whose steepest drop is the last step into its minimum: the one-sided slope there is the largest."""
+    from layergraph.train.lr_find import suggest
+
+    lrs = np.geomspace(1e-4, 1.0, 12)
+    smoothed = np.array([2.0, 1.98, 1.95, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4, 0.5, 3.0, 9.0])
+    lr, method, min_lr = suggest(lrs, smoothed, skip_start=2)
+    assert method == "steepest" and min_lr == lrs[9]
+    assert lr == lrs[8] and lr < min_lr        # the steepest central slope is at the point before the minimum

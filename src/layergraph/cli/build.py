@@ -158,13 +158,21 @@ def model_input_shape(config, data):
     return (data.n_features,)
 
 
-def build_model(config, data):
+def build_model(config, data, resumed=None):
     """The network *config* asks for (``--model`` factory, ``--arch`` preset or MLP widths), checked against
-    *data*; returns ``(net, input_shape)``."""
+    *data*; returns ``(net, input_shape)``.
+
+    *resumed* is the :class:`~layergraph.train.Checkpoint` a run resumes from when its ``--model`` factory comes
+    from that checkpoint, not from the command line: the network is then rebuilt from the checkpoint's
+    architecture, and the factory it names is never imported.
+    """
     from .presets import build_from_factory, build_preset, is_preset
 
     shape = model_input_shape(config, data)
-    if config.get("model"):
+    if config.get("model") and resumed is not None:
+        net = architecture_network(resumed)
+        what = f"--resume {resumed.path}"
+    elif config.get("model"):
         net = build_from_factory(config["model"], shape, data.n_classes, config["seed"])
         what = f"--model {config['model']}"
     elif is_preset(config.get("arch")):
@@ -188,19 +196,60 @@ def build_model(config, data):
     return net, shape
 
 
-def rebuild_network(ckpt):
-    """The network saved in checkpoint *ckpt* with its weights: rebuilt by the ``--model`` factory recorded in
-    the run options when there is one (custom layer classes), otherwise from the stored architecture."""
-    from .presets import build_from_factory
-
+def recorded_factory(ckpt):
+    """The ``--model`` spec the run options of checkpoint *ckpt* record (a string), or None."""
     cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
     spec = cli.get("model")
-    if spec:
-        net = build_from_factory(spec, ckpt.meta.get("input_shape", ()), ckpt.meta.get("num_classes", 0),
-                                 cli.get("seed", 0))
-        ckpt.restore(net)
-        return net
+    return spec if isinstance(spec, str) and spec else None
+
+
+def architecture_network(ckpt):
+    """The network of checkpoint *ckpt* rebuilt from its recorded architecture, without its weights.
+
+    Never imports anything: when the architecture names layer classes layergraph does not know, the ValueError
+    says to name the factory on the command line (``--model``), which the user then trusts by typing it.
+    """
+    import shlex
+
+    from ..train import CheckpointError
+
     try:
-        return ckpt.build_network()
-    except ValueError as err:
-        raise ValueError(f"{ckpt.path}: {err}; a run trained with --model rebuilds through its factory") from None
+        return ckpt.build_network(load=False)
+    except CheckpointError as err:
+        spec = recorded_factory(ckpt)
+        if spec is None:
+            raise ValueError(f"{err}; if a function of yours builds this network, pass it as --model "
+                             "MODULE:FUNCTION") from None
+        raise ValueError(f"{err}; the run was built by --model {shlex.quote(spec)}, which is never imported because "
+                         f"a checkpoint names it: if you trust that module, pass --model {shlex.quote(spec)}") from None
+
+
+def rebuild_network(ckpt, model=None):
+    """The network saved in checkpoint *ckpt*, with its weights.
+
+    Parameters
+    ----------
+    ckpt : Checkpoint
+    model : str, optional
+        A ``package.module:function`` factory the user named on the command line (``--model``): it builds the
+        network, into which the weights are loaded. Without it, the network is rebuilt from the checkpoint's
+        architecture (see :func:`architecture_network`): a factory recorded in the checkpoint is never imported.
+
+    Returns
+    -------
+    network
+    """
+    from .presets import build_from_factory
+
+    if model:
+        cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
+        seed = cli.get("seed", 0) if isinstance(cli.get("seed", 0), int) else 0
+        net = build_from_factory(model, ckpt.meta.get("input_shape") or (), ckpt.meta.get("num_classes") or 0, seed)
+        try:
+            ckpt.restore(net)
+        except ValueError as err:
+            raise ValueError(f"--model {model}: the network it builds does not match {err}") from None
+        return net
+    net = architecture_network(ckpt)
+    ckpt.restore(net)
+    return net

@@ -26,6 +26,14 @@ class Dataset:
         One line saying what was loaded (shown by the commands).
     held_out : str
         What the held-out part is called ("test" or "validation").
+    image_shape : tuple, optional
+        ``(C, H, W)`` of image data sets, used by the convolutional presets.
+    class_names : list of str, optional
+        Names of the classes ``0..C-1`` (string labels, renumbered integer labels, or names given by the file).
+    feature_names : list of str, optional
+        CSV header names of the feature columns, when the file has a header.
+    held_out_rows : str, optional
+        Which rows of a file were held out when the file has no test set of its own (said by ``evaluate``).
     """
 
     name: str
@@ -35,9 +43,10 @@ class Dataset:
     t_test: np.ndarray
     description: str
     held_out: str = "test"
-    image_shape: tuple = None  # (C, H, W) of image data sets, used by the convolutional presets
+    image_shape: tuple = None
     class_names: list = None
-    feature_names: list = None  # CSV header names of the feature columns, when the file has a header
+    feature_names: list = None
+    held_out_rows: str = None
 
     @property
     def n_features(self):
@@ -52,10 +61,10 @@ class Dataset:
     def n_classes(self):
         if self.class_names is not None:
             return len(self.class_names)
-        return int(max(self.t_train.max(), self.t_test.max())) + 1
+        return int(max(self.t_train.max(initial=0), self.t_test.max(initial=0))) + 1
 
 
-def load_dataset(name, data_dir=None, target_column=None):
+def load_dataset(name, data_dir=None, target_column=None, known=None, split=True):
     """Load dataset *name* (see :data:`DATASETS`).
 
     Parameters
@@ -67,6 +76,12 @@ def load_dataset(name, data_dir=None, target_column=None):
         two ``t10k-*`` files, the 8,000 / 2,000 split of the test images.
     target_column : str or int, optional
         Only for ``.csv`` files: the column holding the class labels (name or 0-based index; default the last).
+    known : layergraph.data.class_labels.KnownClasses, optional
+        Only for ``.npz`` / ``.csv`` files: map their labels to the classes of a trained network (its class names)
+        instead of reading the classes from the file.
+    split : bool
+        Only for ``.npz`` / ``.csv`` files without a test set: hold out 20% of the rows (True) or keep them all in
+        the training part (the test part is then empty).
 
     Returns
     -------
@@ -76,6 +91,8 @@ def load_dataset(name, data_dir=None, target_column=None):
     ------
     FileNotFoundError
         MNIST files not found (one-line message saying where the command looked and how to get them).
+    ValueError
+        A file refused by a check (one-line message naming the file and the key, line or column).
     """
     from .. import data
 
@@ -93,7 +110,7 @@ def load_dataset(name, data_dir=None, target_column=None):
     if is_file_spec(name):
         from .own_data import load_file
 
-        return load_file(name, target_column)
+        return load_file(name, target_column, known, split)
     raise ValueError(f"--data: expected one of {', '.join(DATASETS)} or a .npz / .csv file, got {name!r}")
 
 

@@ -5,9 +5,8 @@ import os
 import numpy as np
 
 from ..train.metrics import classification_report, confusion_matrix
-
 from .datasets import DATASETS, data_choice, is_file_spec, load_dataset
-from .options import positive_int
+from .options import add_model_option, positive_int
 from .outputs import format_confusion
 
 
@@ -17,7 +16,8 @@ def register(sub):
         description="Rebuild the network saved in a checkpoint, run it in inference mode on a dataset and print "
                     "the loss, the accuracy and the confusion matrix (rows: true class, columns: predicted class, "
                     "with each class's recall), and the per-class precision, recall and F1 table; class names "
-                    "stored in the checkpoint label the table.")
+                    "stored in the checkpoint label the table, and the labels of a .npz / .csv file are mapped "
+                    "through them.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz checkpoint (e.g. runs/<run>/checkpoint.npz)")
     p.add_argument("--data", type=data_choice, default=None, metavar="NAME|FILE",
                    help=f"dataset: {', '.join(DATASETS)} or a .npz / .csv file as for train (default: the one the "
@@ -27,14 +27,21 @@ def register(sub):
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="directory of the MNIST files (default: the training run's, then $LAYERGRAPH_DATA, then "
                         "~/.cache/layergraph)")
-    p.add_argument("--split", choices=["test", "train"], default="test",
-                   help="evaluate on the held-out part (default; the validation images for the MNIST test-set "
-                        "split) or on the training part")
+    rows = p.add_mutually_exclusive_group()
+    rows.add_argument("--split", choices=["test", "train"], default="test",
+                      help="evaluate on the held-out part (default: the file's test set, or the 20%% of its rows "
+                           "that train holds out; the validation images for the MNIST test-set split) or on the "
+                           "training part")
+    rows.add_argument("--all", action="store_true",
+                      help="evaluate on every sample: every row of a .npz / .csv file (with its test set, if it has "
+                           "one), or both parts of a built-in dataset")
     p.add_argument("--batch-size", type=positive_int, default=1000, help="rows per forward pass (default 1000)")
+    add_model_option(p)
     p.set_defaults(run=run)
 
 
 def run(args):
+    from ..data.class_labels import KnownClasses
     from ..train import evaluate, load_checkpoint
     from .build import rebuild_network
 
@@ -47,33 +54,39 @@ def run(args):
         or name == saved.get("data")
     data_dir = args.data_dir if args.data_dir is not None else (saved.get("data_dir") if same else None)
     target = args.target_column if args.target_column is not None else (saved.get("target_column") if same else None)
-    net = rebuild_network(ckpt)
+    net = rebuild_network(ckpt, args.model)
     _check_single_classifier(net, args.checkpoint)
-    data = load_dataset(name, data_dir, target)
-    if args.split == "train":
-        x, t, label = data.x_train, data.t_train, "train"
-    else:
-        x, t, label = data.x_test, data.t_test, data.held_out
+    names = ckpt.meta.get("class_names")
+    names = [str(c) for c in names] if isinstance(names, (list, tuple)) else None
+    data = load_dataset(name, data_dir, target, known=KnownClasses(names, args.checkpoint), split=not args.all)
+    x, t, scored = _rows(args, data, name)
     shape = ckpt.meta.get("input_shape")
     if shape and int(np.prod(shape)) == data.n_features:
         x = x.reshape(len(x), *[int(d) for d in shape])
+    def misfit(err):
+        return ValueError(f"the network in {args.checkpoint} does not fit {name} ({data.n_features} features, "
+                          f"{data.n_classes} classes): {err}")
+
+    try:
+        n_out = int(net.forward(x[:1], train=False).shape[1])
+    except ValueError as err:
+        raise misfit(err) from None
+    _check_labels(t, 2 if n_out == 1 else n_out, name, args.checkpoint)
     try:
         result = evaluate(net, x, t, batch_size=args.batch_size)
     except ValueError as err:
-        raise ValueError(f"the network in {args.checkpoint} does not fit {name} ({x.shape[1]} features, "
-                         f"{data.n_classes} classes): {err}") from None
+        raise misfit(err) from None
     pred = np.concatenate([net.loss_layer.predicted_labels(net.forward(x[i:i + args.batch_size], train=False))
                            for i in range(0, len(x), args.batch_size)]).reshape(len(x))
-    n_out = int(net.forward(x[:1], train=False).shape[1])
     k = max(data.n_classes, n_out, 2)
     cm = confusion_matrix(t, pred, k)
-    names = ckpt.meta.get("class_names") or data.class_names
+    names = names or data.class_names
     names = [str(c) for c in names] if names and len(names) == k else None
     epoch = ckpt.meta.get("trainer", {}).get("epoch") if isinstance(ckpt.meta.get("trainer"), dict) else None
     trained = f" after {epoch} epoch(s)" if epoch is not None else ""
     print(f"checkpoint: {args.checkpoint}{trained}")
     print(f"data: {data.description}")
-    print(f"{label} set: {len(x):,} samples")
+    print(scored)
     print(f"loss: {result['loss']:.4f}")
     print(f"accuracy: {result['accuracy']:.2%} ({int(np.trace(cm)):,} of {len(x):,} correct)")
     print("confusion matrix (rows: true class, columns: predicted class):")
@@ -83,6 +96,34 @@ def run(args):
     print()
     print(classification_report(t, pred, class_names=names, num_classes=k))
     return 0
+
+
+def _rows(args, data, name):
+    """The samples and labels to score and the line saying which they are."""
+    file = os.path.basename(str(name))
+    if args.all:
+        x, t = np.concatenate([data.x_train, data.x_test]), np.concatenate([data.t_train, data.t_test])
+        if is_file_spec(name) and not len(data.x_test):
+            return x, t, f"scored: all {len(x):,} rows of {file}"
+        return x, t, (f"scored: all {len(x):,} samples ({len(data.x_train):,} train + {len(data.x_test):,} "
+                             f"{data.held_out})")
+    if args.split == "train":
+        x, t, label = data.x_train, data.t_train, "train"
+    else:
+        x, t, label = data.x_test, data.t_test, data.held_out
+    scored = f"{label} set: {len(x):,} samples"
+    if data.held_out_rows:
+        part = f"the rows outside {data.held_out_rows}" if label == "train" else \
+            f"{data.held_out_rows}, as train holds them out"
+        scored += f" ({part}; --all scores every row)"
+    return x, t, scored
+
+
+def _check_labels(t, n_classes, name, path):
+    """Every label must be a class of the network (one-line error naming the first that is not)."""
+    if len(t) and int(t.max()) >= n_classes:
+        raise ValueError(f"{name}: the label {int(t.max())} is not a class of the network in {path}, which has "
+                         f"{n_classes} classes (0..{n_classes - 1})")
 
 
 def _check_single_classifier(net, path):

@@ -4,6 +4,8 @@ import argparse
 import os
 import sys
 
+from .options import refuse_overwriting_inputs
+
 
 def input_shape(text):
     """``type=`` for ``--input-shape``: ``784``, ``1,28,28`` or ``1x28x28``; ``?`` marks a dynamic axis."""
@@ -30,7 +32,7 @@ def register(sub):
         description="Rebuild the network saved in a checkpoint and write it in inference mode as an ONNX model "
                     "with a dynamic batch axis, checked with onnx.checker (needs: pip install \"layergraph[onnx]\").")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz checkpoint (e.g. runs/<run>/checkpoint.npz)")
-    p.add_argument("out", metavar="OUT.onnx", help="the ONNX file to write")
+    p.add_argument("out", metavar="OUT.onnx", help="the ONNX file to write (never the checkpoint itself)")
     p.add_argument("--head", choices=["logits", "proba"], default="logits",
                    help="logits: the network's output (default); proba: followed by the softmax or sigmoid of "
                         "its loss layer")
@@ -47,6 +49,7 @@ def run(args):
     from ..export import to_onnx
     from ..train import load_checkpoint
 
+    refuse_overwriting_inputs("OUT.onnx", args.out, [("CHECKPOINT", args.checkpoint)])
     ckpt = load_checkpoint(args.checkpoint)
     net = ckpt.build_network()
     shape = args.input_shape if args.input_shape is not None else _saved_shape(ckpt.meta.get("input_shape"))

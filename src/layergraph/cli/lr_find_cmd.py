@@ -6,7 +6,8 @@ import numpy as np
 
 from .build import ACTIVATIONS, build_mlp, make_optimizer, optimizer_names, parse_arch, resolve_optimizer
 from .datasets import DATASETS, load_dataset
-from .options import arch_spec, nonneg_float, nonneg_int, optimizer_name, positive_float, positive_int
+from .options import (add_data_options, arch_spec, check_data_options, nonneg_float, nonneg_int, optimizer_name,
+                      positive_float, positive_int, refuse_overwriting_inputs)
 
 DEFAULT_HIDDEN = (128, 64)
 PLOT_HINT = 'lr-find plot skipped: matplotlib is not installed (pip install "layergraph[plot]")'
@@ -19,9 +20,8 @@ def register(sub):
                     "rate grows geometrically from --start to --end, print the smoothed loss along the way and a "
                     "suggested rate (where the smoothed loss falls fastest; a tenth of the rate at its minimum "
                     "when the curve is too short), and save a plot of loss against rate.")
-    p.add_argument("--data", choices=DATASETS, default="digits", help="dataset (default digits)")
-    p.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="directory of the MNIST files (default: $LAYERGRAPH_DATA, then ~/.cache/layergraph)")
+    add_data_options(p, f"dataset: one of {', '.join(DATASETS)} (default digits), or your own PATH.npz / PATH.csv "
+                        "as for `layergraph train` (its training part is used; samples are flattened)")
     p.add_argument("--arch", type=arch_spec, default=None, metavar="WIDTHS",
                    help="layer widths, e.g. 784-100-100-10 (default: <features>-128-64-<classes>)")
     p.add_argument("--activation", choices=list(ACTIVATIONS), default="relu", help="activation (default relu)")
@@ -41,7 +41,11 @@ def register(sub):
 def run(args):
     from ..train import Trainer
 
-    data = load_dataset(args.data, args.data_dir)
+    name = args.data or "digits"
+    check_data_options(name, args.data_dir, args.target_column)
+    if args.data is not None and name.lower().endswith((".npz", ".csv")):
+        refuse_overwriting_inputs("--plot", args.plot, [("--data file", name)])
+    data = load_dataset(name, args.data_dir, args.target_column)
     widths = [data.n_features, *DEFAULT_HIDDEN, data.n_classes] if args.arch is None else parse_arch(args.arch)
     if widths[0] != data.n_features or widths[-1] != data.n_classes:
         raise ValueError(f"--arch {args.arch}: {data.name} has {data.n_features} input features and "
@@ -50,7 +54,8 @@ def run(args):
     net = build_mlp(widths, args.activation, seed=args.seed)
     trainer = Trainer(net, make_optimizer(name, args.start, args.weight_decay), batch_size=args.batch_size,
                       seed=args.seed, verbose=0)
-    result = trainer.lr_find(data.x_train, data.t_train, start=args.start, end=args.end, steps=args.steps)
+    x = data.x_train.reshape(len(data.x_train), -1)
+    result = trainer.lr_find(x, data.t_train, start=args.start, end=args.end, steps=args.steps)
     print(f"lr-find: {name} on {data.description}, {'-'.join(map(str, widths))} MLP, batch size "
           f"{args.batch_size}, {len(result.lrs)} of {args.steps} steps from {args.start:g} to {args.end:g}"
           + (" (stopped: the loss diverged)" if result.stopped_early else ""))

@@ -2,11 +2,12 @@
 
 import csv
 import io
+import os
 
 import numpy as np
 
 from .._atomic import atomic_write
-from .options import positive_int
+from .options import add_model_option, positive_int, refuse_overwriting_inputs
 
 
 def register(sub):
@@ -25,8 +26,9 @@ def register(sub):
                    help="text file with one class name per line (default: the names in the checkpoint, else the "
                         "class numbers)")
     p.add_argument("--out", default=None, metavar="FILE", help="write the CSV to FILE (atomically) instead of "
-                                                               "printing it")
+                                                               "printing it; never one of the files read")
     p.add_argument("--key", default=None, help="for .npz input: the array to read (default x)")
+    add_model_option(p)
     p.add_argument("--batch-size", type=positive_int, default=1000, help="rows per forward pass (default 1000)")
     p.set_defaults(run=run)
 
@@ -36,12 +38,18 @@ def run(args):
     from ..train import load_checkpoint
     from .build import rebuild_network
 
+    if args.out:
+        refuse_overwriting_inputs("--out", args.out, [("CHECKPOINT", args.checkpoint), ("INPUT", args.input),
+                                                      ("--classes file", args.classes)])
+    if args.key is not None and not args.input.lower().endswith(".npz"):
+        raise ValueError(f"--key applies to .npz input only, not {args.input}")
     ckpt = load_checkpoint(args.checkpoint)
-    net = rebuild_network(ckpt)
+    net = rebuild_network(ckpt, args.model)
     cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
     shape = ckpt.meta.get("input_shape")
+    trained_on = cli.get("data") if isinstance(cli.get("data"), str) else ""
     x = read_samples(args.input, args.key, ckpt.meta.get("feature_names"), cli.get("target_column"),
-                     int(np.prod(shape)) if shape and cli.get("data", "").lower().endswith(".csv") else None)
+                     int(np.prod(shape)) if shape and trained_on.lower().endswith(".csv") else None)
     x = _shape_for(net, x, ckpt.meta.get("input_shape"), args)
     proba = predict_proba(net, x, args.batch_size)
     labels = predict_labels(net, x, args.batch_size)
@@ -61,6 +69,8 @@ def read_samples(path, key=None, feature_names=None, target_column=None, n_featu
     from .own_data import column_index, features, numeric_columns, read_csv_table, read_npy, read_npz
 
     lower = path.lower()
+    if os.path.isdir(path):
+        raise ValueError(f"{path}: is a directory, not a .npy, .npz or .csv file")
     if lower.endswith(".npy"):
         x = read_npy(path)
         if x.ndim == 1:
@@ -96,23 +106,32 @@ def read_samples(path, key=None, feature_names=None, target_column=None, n_featu
 
 
 def _shape_for(net, x, input_shape, args):
+    """*x* in the network's dtype and sample shape: only flat rows ``(N, prod(shape))`` are reshaped; samples of
+    any other shape must have the training shape (the same number of values in another layout, e.g. channels-last
+    images, would be scrambled by a reshape)."""
     dtype = next(iter(net.params.values())).dtype if net.params else np.float32
     x = x.astype(dtype, copy=False)
-    if input_shape:
-        shape = tuple(int(d) for d in input_shape)
-        if x.shape[1:] != shape:
-            if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
-                raise ValueError(f"{args.input}: samples have shape {x.shape[1:]} but the network in "
-                                 f"{args.checkpoint} takes {shape} ({int(np.prod(shape))} values per sample)")
-            x = x.reshape(len(x), *shape)
-    return x
+    if not isinstance(input_shape, (list, tuple)) or not input_shape:
+        return x
+    shape = tuple(int(d) for d in input_shape)
+    size = int(np.prod(shape))
+    if x.shape[1:] == shape:
+        return x
+    if x.ndim == 2 and x.shape[1] == size:
+        return x.reshape(len(x), *shape)
+    if len(shape) == 1:
+        hint = f"; give {size} values per sample, as flat rows (N, {size})"
+    else:
+        hint = f" or flat rows (N, {size})"
+        if len(shape) == 3 and x.shape[1:] == (shape[1], shape[2], shape[0]):
+            hint += "; these look channels-last: transpose them with x.transpose(0, 3, 1, 2)"
+    raise ValueError(f"{args.input}: samples have shape {x.shape[1:]} but the network takes {shape}{hint}")
 
 
 def _class_names(args, ckpt, n_columns):
     n = 2 if n_columns == 1 else n_columns  # a one-output sigmoid head has two classes, 0 and 1
     if args.classes:
-        with open(args.classes, encoding="utf-8") as f:
-            names = [line.strip() for line in f if line.strip()]
+        names = _read_class_names(args.classes)
         source = args.classes
     else:
         names, source = ckpt.meta.get("class_names"), args.checkpoint
@@ -122,6 +141,21 @@ def _class_names(args, ckpt, n_columns):
     if len(names) != n:
         raise ValueError(f"--classes: {source} names {len(names)} classes but the network predicts {n}")
     return names
+
+
+def _read_class_names(path):
+    """The non-empty lines of the ``--classes`` file; errors name the option and the file."""
+    if os.path.isdir(path):
+        raise ValueError(f"--classes {path}: is a directory, not a text file")
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return [line.strip() for line in f if line.strip()]
+    except FileNotFoundError:
+        raise ValueError(f"--classes {path}: no such file") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"--classes {path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise ValueError(f"--classes {path}: cannot read it ({err.strerror or err})") from None
 
 
 def format_predictions(labels, proba, names):

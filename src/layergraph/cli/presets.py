@@ -132,7 +132,11 @@ register_preset("resnet-small", resnet_small, "stem + two residual blocks (16, 3
 # -- --model package.module:function ----------------------------------------------------------------------------
 
 def load_factory(spec):
-    """The function named by ``"package.module:function"`` (the working directory is importable)."""
+    """The function named by ``"package.module:function"`` (the working directory is importable).
+
+    Importing runs the module's code: call this only with a spec the user typed (``--model``), never with one
+    read from a file such as a checkpoint.
+    """
     module_name, sep, attr = str(spec).partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"--model: expected package.module:function, got {spec!r}")
@@ -142,7 +146,12 @@ def load_factory(spec):
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise ValueError(f"--model {spec}: cannot import module {module_name!r} ({err})") from None
+        missing = getattr(err, "name", None) or ""
+        hint = ""
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            hint = (f"; the module must be importable: run from the directory holding "
+                    f"{module_name.split('.')[0]} (the training directory) or add that directory to PYTHONPATH")
+        raise ValueError(f"--model {spec}: cannot import module {module_name!r} ({err}){hint}") from None
     finally:
         if added:
             sys.path.remove(os.getcwd())

@@ -1,5 +1,6 @@
 """``layergraph show CHECKPOINT``: the saved network as a summary table, DOT, Mermaid or a PNG picture."""
 
+import math
 import os
 import shutil
 import subprocess
@@ -33,8 +34,28 @@ def register(sub):
     p.set_defaults(run=run)
 
 
+#: Most values one probe sample may hold (the summary runs one sample through the network).
+MAX_SAMPLE_VALUES = 2 ** 26
+
+
 def parse_shape(text):
-    """``"1,28,28"`` -> ``(1, 28, 28)``; ``"a=1,28,28;b=10"`` -> ``{"a": (1, 28, 28), "b": (10,)}``."""
+    """``"1,28,28"`` -> ``(1, 28, 28)``; ``"a=1,28,28;b=10"`` -> ``{"a": (1, 28, 28), "b": (10,)}``.
+
+    Parameters
+    ----------
+    text : str
+        The ``--input-shape`` value.
+
+    Returns
+    -------
+    tuple of int or dict of str to tuple of int
+
+    Raises
+    ------
+    ValueError
+        Sizes that are not positive integers, or a sample of more than :data:`MAX_SAMPLE_VALUES` values (checked
+        before anything is allocated).
+    """
     def one(part):
         try:
             dims = tuple(int(v) for v in part.replace("x", ",").split(",") if v.strip())
@@ -42,6 +63,7 @@ def parse_shape(text):
             raise ValueError(f"--input-shape: expected sizes like 1,28,28, got {part!r}") from None
         if not dims or min(dims) < 1:
             raise ValueError(f"--input-shape: expected positive sizes like 1,28,28, got {part!r}")
+        check_sample_size(dims, "--input-shape")
         return dims
     if "=" in text:
         out = {}
@@ -50,6 +72,14 @@ def parse_shape(text):
             out[name.strip()] = one(dims)
         return out
     return one(text)
+
+
+def check_sample_size(dims, what):
+    """Refuse a sample shape of more than :data:`MAX_SAMPLE_VALUES` values (one line naming *what*)."""
+    count = math.prod(dims)
+    if count > MAX_SAMPLE_VALUES:
+        raise ValueError(f"{what}: {','.join(map(str, dims))} is {count:,} values per sample; `layergraph show` "
+                         f"takes at most {MAX_SAMPLE_VALUES:,} (give the shape of one sample, e.g. 1,28,28)")
 
 
 def parse_dtype(text):
@@ -106,7 +136,12 @@ def run(args):
 
     ckpt = load_checkpoint(args.checkpoint)
     net = ckpt.build_network()
-    shape = parse_shape(args.input_shape) if args.input_shape else _input_shape(ckpt)
+    if args.input_shape:
+        shape = parse_shape(args.input_shape)
+    else:
+        shape = _input_shape(ckpt)
+        for dims in (shape.values() if isinstance(shape, dict) else [shape] if shape else []):
+            check_sample_size(dims, f"{args.checkpoint}: the recorded input shape")
     dtype = parse_dtype(args.input_dtype) if args.input_dtype else None
     if args.format == "png":
         dot = shutil.which("dot")

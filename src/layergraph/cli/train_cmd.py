@@ -12,10 +12,11 @@ import numpy as np
 
 from .build import (ACTIVATIONS, SCHEDULES, build_model, default_lr, default_weight_decay, make_optimizer,
                     make_schedule, optimizer_names, resolve_optimizer)
-from .datasets import DATASETS, data_choice, is_file_spec, load_dataset
-from .options import arch_spec, fraction, nonneg_float, nonneg_int, optimizer_name, positive_float, positive_int
+from .datasets import DATASETS, is_file_spec, load_dataset
+from .options import (add_data_options, arch_spec, check_data_options, fraction, nonneg_float, nonneg_int,
+                      optimizer_name, positive_float, positive_int)
 from .presets import preset_help
-from .run_files import BEST, RunWriter
+from .run_files import BEST, RunWriter, out_dir
 
 #: Built-in values of the options that define a run (all stored in the checkpoint, so --resume reuses them).
 DEFAULTS = {"data": "digits", "data_dir": None, "target_column": None, "arch": None, "model": None,
@@ -37,16 +38,10 @@ def register(sub):
                     "a 64-128-64-10 ReLU MLP trained with Adam on the digits shipped with layergraph.",
         epilog="Every option of a run is stored in its checkpoint: `--resume CHECKPOINT` continues it with the "
                "same options (--epochs is the total, so give a larger one to train further).")
-    p.add_argument("--data", type=data_choice, default=None, metavar="NAME|FILE",
-                   help=f"dataset: one of {', '.join(DATASETS)} (default digits), or your own PATH.npz (keys x, t, "
+    add_data_options(p, f"dataset: one of {', '.join(DATASETS)} (default digits), or your own PATH.npz (keys x, t, "
                         "optional x_test, t_test, class_names) or PATH.csv (one sample per row, see "
                         "--target-column); without a test set 20%% is held out. mnist uses the full set when its "
                         "four files are found, otherwise the 8,000/2,000 split of the test images")
-    p.add_argument("--target-column", default=None, metavar="COLUMN",
-                   help="for --data PATH.csv: the column of class labels, by header name or 0-based index "
-                        "(default: the last column); labels may be integers 0..C-1 or strings")
-    p.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="directory of the MNIST files (default: $LAYERGRAPH_DATA, then ~/.cache/layergraph)")
     p.add_argument("--arch", type=arch_spec, default=None, metavar="WIDTHS|PRESET",
                    help="MLP layer widths from input features to classes, e.g. 784-100-100-10 (default: "
                         "<features>-128-64-<classes>), or a convolutional preset for image data: "
@@ -54,8 +49,9 @@ def register(sub):
     p.add_argument("--model", default=None, metavar="MODULE:FUNCTION",
                    help="build the network with your own factory, e.g. mypkg.models:build (imported from the "
                         "working directory too); it may accept input_shape, num_classes and seed, and must return "
-                        "a network with a loss layer. Stored in the checkpoint: evaluate and predict rebuild "
-                        "through it")
+                        "a network with a loss layer. Recorded in the checkpoint but never imported from it: "
+                        "--resume, evaluate and predict rebuild the network from its saved architecture, or, for "
+                        "your own layer classes, through the factory you name again with --model")
     p.add_argument("--activation", choices=list(ACTIVATIONS), default=None,
                    help="activation between Affine layers (default relu; tanh and sigmoid use Xavier "
                         "initialisation, the others He)")
@@ -75,8 +71,8 @@ def register(sub):
     p.add_argument("--limit", type=positive_int, default=None, metavar="N",
                    help="use only the first N training and the first N held-out samples (quick trials)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch size (default 32)")
-    p.add_argument("--early-stopping", type=nonneg_int, default=None, metavar="PATIENCE",
-                   help="stop when val_loss has not improved for PATIENCE epochs")
+    p.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
+                   help="stop when val_loss has not improved for PATIENCE (>= 1) epochs")
     p.add_argument("--save-best", action="store_true", default=None,
                    help=f"also save the epoch with the lowest val_loss as {BEST} in the output directory")
     p.add_argument("--clip-norm", type=positive_float, default=None, metavar="NORM",
@@ -91,7 +87,8 @@ def register(sub):
                         "validates each epoch on the held-out test (or validation) set")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output directory (default: runs/<data>-<arch>-<date-time> in the current directory; "
-                        "with --resume, the checkpoint's directory)")
+                        "with --resume, the checkpoint's directory, or for another file of a run such as best.npz a "
+                        "new directory <run>-from-best next to the run, whose own checkpoint.npz is kept)")
     p.add_argument("--overwrite", action="store_true",
                    help="allow --out to be a directory that already holds a checkpoint")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
@@ -108,9 +105,10 @@ def register(sub):
 def run(args):
     from ..train import load_checkpoint
 
-    saved, saved_meta = {}, {}
+    saved, saved_meta, resumed = {}, {}, None
     if args.resume:
-        saved_meta = load_checkpoint(args.resume).meta
+        resumed = load_checkpoint(args.resume)
+        saved_meta = resumed.meta
         saved = saved_meta.get("cli")
         if not isinstance(saved, dict):
             raise ValueError(f"--resume: {args.resume} was not written by `layergraph train` (no run options in "
@@ -120,6 +118,11 @@ def run(args):
         if key in explicit and (key == "data_dir" or is_file_spec(explicit[key])):
             explicit[key] = os.path.abspath(explicit[key])
     config = {**DEFAULTS, **{k: v for k, v in saved.items() if k in DEFAULTS}, **explicit}
+    check_data_options(config["data"], explicit.get("data_dir"), explicit.get("target_column"))
+    if not str(config["data"]).lower().endswith(".csv"):  # saved for other --data than the one given now
+        config["target_column"] = None
+    if config["data"] != "mnist":
+        config["data_dir"] = None
     config["optimizer"] = resolve_optimizer(config["optimizer"]).__name__
     if config["lr"] is None:
         config["lr"] = default_lr(config["optimizer"])
@@ -135,11 +138,12 @@ def run(args):
         _check_resumed_data(args, saved, saved_meta, data)
     if config["arch"] is None and not config["model"]:
         config["arch"] = "-".join(map(str, [data.n_features, *DEFAULT_HIDDEN, data.n_classes]))
-    net, input_shape = build_model(config, data)
+    # A --model factory is imported only when named on this command line, never because the checkpoint names it.
+    net, input_shape = build_model(config, data, resumed if "model" not in explicit else None)
     x_train = data.x_train.reshape(len(data.x_train), *input_shape)
     x_test = data.x_test.reshape(len(data.x_test), *input_shape)
     _check_val_split(config, data)
-    out = _out_dir(args, config)
+    out = out_dir(args, config, CHECKPOINT)
     ckpt_path = os.path.join(out, CHECKPOINT)
     meta = {"cli": dict(config), "input_shape": list(input_shape), "num_classes": data.n_classes}
     if data.class_names is not None:
@@ -162,6 +166,8 @@ def run(args):
 
     created = not os.path.isdir(out)
     os.makedirs(out, exist_ok=True)  # only now: a run that fails to start leaves nothing behind
+    if args.resume:
+        writer.resumed(trainer, args.resume)
     _print_header(say, args, config, data, net, optimizer, schedule, out, trainer.epoch, input_shape)
     fit = _fit_arguments(config, x_test, data)
     t0 = time.perf_counter()
@@ -173,12 +179,14 @@ def run(args):
     except KeyboardInterrupt:
         held = saved_epoch(ckpt_path)
         writer.write_history(trainer.history, upto=held, say=print)
+        writer.stopped(trainer, "interrupted", held)
         print(f"\ninterrupted during epoch {trainer.epoch + 1}; {_resume_hint(held, ckpt_path)}")
         _remove_if_empty(out, created)
         return 130
     except ValueError as err:  # DivergenceError included: the network was restored to the last good epoch
         held = saved_epoch(ckpt_path)
         writer.write_history(trainer.history, upto=held, say=say)
+        writer.stopped(trainer, "diverged" if trainer.stop_reason else "failed", held, str(err))
         _remove_if_empty(out, created)
         if trainer.stop_reason:
             raise ValueError(f"{err}. Try a lower --lr; {_resume_hint(held, ckpt_path, ' --lr ...')}") from None
@@ -218,15 +226,20 @@ def _check_resumed_data(args, saved, saved_meta, data):
 
 
 def _check_val_split(config, data):
+    """Both parts of a --val-split need at least 10 samples and one per class."""
     if config["val_split"] <= 0:
         return
     n = len(data.x_train)
     n_val = math.ceil(config["val_split"] * n)
     need = max(MIN_VALIDATION, data.n_classes)
-    if n_val < need or n - n_val < 1:
-        raise ValueError(f"--val-split {config['val_split']:g}: holds out {n_val} of {n:,} training samples; "
-                         f"validation needs at least {need} (10, and one per class for {data.n_classes} classes) "
-                         f"and training at least 1: use at least {need / n:.2g}")
+    if n_val >= need and n - n_val >= need:
+        return
+    low, high = need / n, (n - need) / n
+    advice = f"use a fraction from {low:.2g} to {high:.2g}" if low <= high else \
+        f"{n:,} samples are too few to split, use --val-split 0"
+    raise ValueError(f"--val-split {config['val_split']:g}: holds out {n_val:,} of {n:,} training samples, leaving "
+                     f"{n - n_val:,} to train on; validation needs at least {need} and so does training (10, and "
+                     f"one per class for {data.n_classes} classes): {advice}")
 
 
 def saved_epoch(path):
@@ -238,30 +251,6 @@ def saved_epoch(path):
     except (OSError, CheckpointError, ValueError):
         return None
     return int(state["epoch"]) if isinstance(state, dict) and "epoch" in state else None
-
-
-def _out_dir(args, config):
-    if args.out:
-        out = args.out
-    elif args.resume:
-        out = os.path.dirname(os.path.abspath(args.resume))
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        data = os.path.splitext(os.path.basename(config["data"]))[0]
-        model = config["model"].rpartition(":")[2] if config["model"] else config["arch"]
-        out = base = os.path.join("runs", f"{data}-{model}-{stamp}")
-        n = 1
-        while os.path.exists(out):
-            n += 1
-            out = f"{base}-{n}"
-    existing = os.path.join(out, CHECKPOINT)
-    resuming_here = args.resume and os.path.abspath(args.resume) == os.path.abspath(existing)
-    if os.path.exists(existing) and not (args.overwrite or resuming_here):
-        raise ValueError(f"--out: {out} already holds a run ({CHECKPOINT}); continue it with --resume {existing}, "
-                         "choose another --out, or pass --overwrite")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise ValueError(f"--out: {out} exists and is not a directory")
-    return out
 
 
 def _trainer(net, optimizer, schedule, interval, config, writer, args):

@@ -182,7 +182,9 @@ def suggest(lrs, smoothed, skip_start=5):
     if i_min - lo < 5:
         return min_lr / 10.0, "min/10", min_lr
     slope = np.gradient(smoothed[lo:i_min + 1], np.log(lrs[lo:i_min + 1]))
-    return float(lrs[lo + int(np.argmin(slope))]), "steepest", min_lr
+    # the minimum's own slope is one-sided (the last drop into it): the steepest rate is looked for before it,
+    # so the suggestion is never the rate at the edge of divergence
+    return float(lrs[lo + int(np.argmin(slope[:-1]))]), "steepest", min_lr
 
 
 def _generators(net):
