@@ -67,3 +67,13 @@ def test_sequential_pictures_of_an_embedding_network_and_the_show_command(tmp_pa
     assert main(["show", str(path), "--input-shape", "7", "--input-dtype", "integer64"]) != 0
     assert "--input-dtype: expected a NumPy dtype name like int64 or float32, got 'integer64'" in \
         capsys.readouterr().err
+
+
+def test_show_refuses_input_dtypes_by_name_for_a_network_of_one_input(tmp_path, capsys):
+    net = lg.Sequential([("emb", lg.Embedding(20, 4, rng=0)), ("rnn", lg.GRU(4, 3, return_sequences=False, rng=1))],
+                        loss=lg.MeanSquaredError())
+    path = tmp_path / "one.npz"
+    lg.save_checkpoint(path, net)
+    assert main(["show", str(path), "--input-shape", "7", "--input-dtype", "x=int64"]) != 0
+    assert "--input-dtype: the network has one input; give one dtype like int64, got 'x=int64'" in \
+        capsys.readouterr().err

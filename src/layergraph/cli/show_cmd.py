@@ -143,6 +143,9 @@ def run(args):
         for dims in (shape.values() if isinstance(shape, dict) else [shape] if shape else []):
             check_sample_size(dims, f"{args.checkpoint}: the recorded input shape")
     dtype = parse_dtype(args.input_dtype) if args.input_dtype else None
+    if isinstance(dtype, dict) and not isinstance(getattr(net, "inputs", None), (list, tuple)):
+        raise ValueError(f"--input-dtype: the network has one input; give one dtype like int64, got "
+                         f"{args.input_dtype!r}")
     if args.format == "png":
         dot = shutil.which("dot")
         if dot is None:
