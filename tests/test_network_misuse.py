@@ -399,3 +399,32 @@ def test_a_layer_cannot_appear_twice_through_a_nested_container():
     with pytest.raises(ValueError, match="already in the network"):
         g.add("m", other, "a")
     assert list(g.nodes) == ["a"] and top["other"] is other and outer["fc"] is fc
+
+
+class _WrongDx(lg.Layer):
+    def forward(self, x, train=True):
+        self.x = x
+        return 2 * x
+
+    def backward(self, dout):
+        return dout[:, :2]                                      # one column short
+
+
+class _NoOutput(lg.Layer):
+    def forward(self, x, train=True):
+        self.x = x
+
+    def backward(self, dout):
+        return dout
+
+
+def test_a_users_layer_with_a_wrong_dx_or_no_output_is_named():
+    net = lg.Sequential([("fc1", affine()), ("mine", _WrongDx()), ("fc2", affine())])
+    net.forward(X)
+    with pytest.raises(lg.ShapeError, match=r"layer 'mine' \(_WrongDx\) returned dx of shape \(4, 2\) from backward, "
+                                            r"expected the shape of its input \(4, 3\)"):
+        net.backward(np.ones((4, 3)))
+    broken = lg.Sequential([("fc1", affine()), ("mine", _NoOutput())])
+    with pytest.raises(TypeError, match=r"layer 'mine' \(_NoOutput\) returned NoneType from forward, expected an "
+                                        r"array"):
+        broken.forward(X)

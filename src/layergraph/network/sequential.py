@@ -148,10 +148,16 @@ class Sequential(CarriedStateMixin, Composite):
         if getattr(x, "ndim", 0) and x.shape[0] == 0:
             raise ShapeError(f"{describe(self)}: argument 'x' is an empty batch (shape {x.shape}); "
                              "give at least one sample")
+        shapes = []
         for name, layer in self._layers.items():
+            shapes.append(np.shape(x))
             x = layer.forward(x, train=train)
-            if isinstance(x, dict):
-                membership.check_one_output(self, name, layer, x)
+            if not isinstance(x, np.ndarray):
+                if isinstance(x, dict):
+                    membership.check_one_output(self, name, layer, x)
+                raise TypeError(f"{describe(self)}: layer {name!r} ({type(layer).__name__}) returned "
+                                f"{type(x).__name__} from forward, expected an array (N, ...)")
+        self._input_shapes = shapes
         return x
 
     def backward(self, dout):
@@ -159,12 +165,17 @@ class Sequential(CarriedStateMixin, Composite):
 
         When this container's ``requires_input_grad`` is False its first layer may skip ``dx`` (returns None).
         """
-        layers = list(self._layers.values())
-        for layer in reversed(layers[1:]):
+        items = list(self._layers.items())
+        shapes = self.__dict__.get("_input_shapes")
+        shapes = shapes if shapes is not None and len(shapes) == len(items) else [None] * len(items)
+        for (name, layer), shape in zip(reversed(items[1:]), reversed(shapes[1:])):
             dout = layer.backward(dout)
-        if not layers:
+            _check_dx(self, name, layer, dout, shape)
+        if not items:
             return dout
-        return backward_part(layers[0], dout, self.requires_input_grad)
+        dx = backward_part(items[0][1], dout, self.requires_input_grad)
+        _check_dx(self, items[0][0], items[0][1], dx, shapes[0])
+        return dx
 
     def predict(self, x, batch_size=None):
         """Inference output ``forward(x, train=False)``, computed in chunks of *batch_size* rows if given (a
@@ -283,6 +294,15 @@ def _named(layers):
             raise TypeError("Sequential: a list argument must hold (name, layer) pairs")
         return list(items)
     return [(None, layer) for layer in layers]
+
+
+def _check_dx(container, name, layer, dx, shape):
+    """Raise when layer *name*'s backward returned something other than None or an array of its input's *shape*."""
+    if dx is None or shape is None:
+        return
+    if np.shape(dx) != shape:
+        raise ShapeError(f"{describe(container)}: layer {name!r} ({type(layer).__name__}) returned dx of shape "
+                         f"{np.shape(dx)} from backward, expected the shape of its input {shape}")
 
 
 def _check_layer(layer, name, container):
