@@ -428,3 +428,12 @@ def test_a_users_layer_with_a_wrong_dx_or_no_output_is_named():
     with pytest.raises(TypeError, match=r"layer 'mine' \(_NoOutput\) returned NoneType from forward, expected an "
                                         r"array"):
         broken.forward(X)
+
+
+def test_a_graph_names_the_node_whose_backward_returns_a_gradient_of_another_shape():
+    g = lg.Graph()
+    g.add("fc1", affine(), "x").add("mine", _WrongDx()).add("fc2", affine())
+    g.forward(X)
+    with pytest.raises(lg.ShapeError, match=r"node 'mine' \(_WrongDx\) returned a gradient of shape \(4, 2\) for its "
+                                            r"input 'fc1' from backward, expected \(4, 3\)"):
+        g.backward(np.ones((4, 3)))

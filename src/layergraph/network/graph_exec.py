@@ -152,6 +152,13 @@ class GraphExecMixin:
 
     # -- backward ------------------------------------------------------------------------------------------------
 
+    def _check_dx(self, name, layer, src, dx):
+        """Raise when node *name*'s backward returned, for its input *src*, a gradient of another shape."""
+        known = self._shapes.get(src) or self._in_shapes.get(src)
+        if dx is not None and known is not None and np.shape(dx) != tuple(known[0]):
+            raise ShapeError(f"{describe(self)}: node {name!r} ({type(layer).__name__}) returned a gradient of shape "
+                             f"{np.shape(dx)} for its input {src!r} from backward, expected {tuple(known[0])}")
+
     def backward(self, dout):
         """Back-propagate; ``dout`` is an array (one output) or a dict by output name.
 
@@ -185,11 +192,13 @@ class GraphExecMixin:
             if not needed:
                 continue
             if isinstance(ins, str):
+                self._check_dx(name, runner, ins, dx)
                 _accumulate(grads, owned, ins, dx)
             else:
                 if isinstance(dx, dict):
                     dx = [dx[k] for k in runner.inputs]
                 for src, d in zip(ins, dx):
+                    self._check_dx(name, runner, src, d)
                     _accumulate(grads, owned, src, d)
         self._sum_shared_grads()
         if not need_x:
