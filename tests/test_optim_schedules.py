@@ -239,7 +239,9 @@ def test_driver_start_state_dict_and_plateau():
     with pytest.raises(TypeError, match="metric"):
         pdrv.step()
     with pytest.raises(TypeError, match="schedule"):
-        S.attach(opt2, lambda t: 0.1)
+        S.attach(opt2, "cosine")                          # neither a Schedule nor a function of the step
+    with pytest.raises(ValueError, match="finite learning rate"):
+        S.attach(optim.SGD(lr=0.1), lambda t: float("nan"))
 
 
 def test_exports_from_optim_namespace():

@@ -9,7 +9,7 @@ only hold per-parameter state (created lazily, keyed by parameter name).
 from . import rules, schedules
 from .adam import Adam, Adamax, AdamW, NAdam, RAdam
 from .adaptive import AdaDelta, AdaGrad, RMSprop
-from .base import NONFINITE_POLICIES, NonFiniteGradientError, Optimizer
+from .base import NONFINITE_POLICIES, Hyper, NonFiniteGradientError, Optimizer
 from .clip import clip_grad_norm, clip_grad_value, global_norm
 from .groups import NO_DECAY_PATTERNS, ParamGroup, no_decay
 from .lion import Lion
@@ -41,6 +41,7 @@ __all__ = [
     "rules",
     "schedules",
     "Optimizer",
+    "Hyper",
     "OPTIMIZERS",
     "NonFiniteGradientError",
     "NONFINITE_POLICIES",

@@ -79,6 +79,8 @@ class Adam(_AdamLike):
     def _init_state(self, param):
         return adam_init(param, self._amsgrad)
 
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
+
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         adam_step(param, grad, state, work, lr=lr, beta1=hp["beta1"], beta2=hp["beta2"],
                   eps=hp["eps"], amsgrad=self._amsgrad)
@@ -111,6 +113,8 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps, amsgrad, weight_decay=weight_decay, groups=groups,
                          on_nonfinite=on_nonfinite)
 
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
+
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         adamw_step(param, grad, state, work, lr=lr, beta1=hp["beta1"], beta2=hp["beta2"],
                    eps=hp["eps"], weight_decay=weight_decay, amsgrad=self._amsgrad)
@@ -137,6 +141,8 @@ class Adamax(_AdamLike):
 
     def _init_state(self, param):
         return adamax_init(param)
+
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
 
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         adamax_step(param, grad, state, work, lr=lr, beta1=hp["beta1"], beta2=hp["beta2"], eps=hp["eps"])
@@ -171,6 +177,8 @@ class NAdam(_AdamLike):
     def _init_state(self, param):
         return nadam_init(param)
 
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
+
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         nadam_step(param, grad, state, work, lr=lr, beta1=hp["beta1"], beta2=hp["beta2"],
                    eps=hp["eps"], momentum_decay=hp["momentum_decay"])
@@ -198,6 +206,8 @@ class RAdam(_AdamLike):
 
     def _init_state(self, param):
         return radam_init(param)
+
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
 
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         radam_step(param, grad, state, work, lr=lr, beta1=hp["beta1"], beta2=hp["beta2"], eps=hp["eps"])

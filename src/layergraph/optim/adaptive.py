@@ -34,6 +34,8 @@ class AdaGrad(Optimizer):
     def _init_state(self, param):
         return adagrad_init(param)
 
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
+
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         adagrad_step(param, grad, state, work, lr=lr, eps=hp["eps"])
 
@@ -66,6 +68,8 @@ class RMSprop(Optimizer):
     def _init_state(self, param):
         return rmsprop_init(param)
 
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
+
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         rmsprop_step(param, grad, state, work, lr=lr, decay_rate=hp["decay_rate"], eps=hp["eps"])
 
@@ -97,6 +101,8 @@ class AdaDelta(Optimizer):
 
     def _init_state(self, param):
         return adadelta_init(param)
+
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
 
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         adadelta_step(param, grad, state, work, lr=lr, decay_rate=hp["decay_rate"], eps=hp["eps"])

@@ -1,7 +1,8 @@
 """The :class:`Optimizer` base class: validation, lazy per-name state, groups, checkpoints.
 
-Subclasses only declare their hyperparameters, how to create one parameter's state and
-which rule function of :mod:`layergraph.optim.rules` to call.
+Subclasses only declare their hyperparameters, how to create one parameter's state
+(``_init_state``), how to step one parameter (``_apply``) and whether that rule is
+element-wise (``elementwise``); see docs/optimizers.md, "Writing your own optimizer".
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._checks import check_nonneg
+from ._checks import as_real, check_nonneg
 from .flat import FlatPlan
 from .groups import ParamGroup
 
@@ -31,13 +32,27 @@ class NonFiniteGradientError(ValueError):
 
 
 class Hyper:
-    """Descriptor for a validated hyperparameter stored in ``obj._hp[name]``.
+    """Class-level declaration of an optimizer hyperparameter, validated on every assignment.
 
-    ``check(owner, name, value)`` validates and converts (see :mod:`._checks`).
+    The value lives in ``obj._hp[name]``: it is listed by ``hyperparameters()``, shown by
+    ``repr`` and saved / restored by ``state_dict()`` / ``load_state_dict()``.
+
+    Parameters
+    ----------
+    check : callable ``(owner, name, value) -> value``, optional
+        Validates and converts an assigned value (``owner`` is the class name, for the error
+        message); it should return a plain Python float or int. Default: any finite real
+        number, converted to float.
+
+    Examples
+    --------
+    >>> from layergraph.optim import Hyper, Optimizer
+    >>> class Scaled(Optimizer):
+    ...     scale = Hyper()
     """
 
-    def __init__(self, check):
-        self.check = check
+    def __init__(self, check=None):
+        self.check = as_real if check is None else check
 
     def __set_name__(self, owner, name):
         self.name = name
@@ -84,6 +99,27 @@ class Optimizer:
 
     Notes
     -----
+    **Subclass interface.** A subclass implements two hooks and may set two class attributes:
+
+    * ``_init_state(param) -> dict``: the state of one parameter (arrays shaped like
+      ``param``, and Python ints/floats such as a step count), created at its first update;
+    * ``_apply(param, grad, state, work, lr, weight_decay, hp)``: update ``param`` (and
+      ``state``) in place; ``work`` holds ``n_work`` scratch arrays shaped like ``param``,
+      ``hp`` the hyperparameters (``self.hyperparameters()``), ``grad`` already includes
+      coupled weight decay;
+    * ``n_work``: how many scratch arrays ``_apply`` needs;
+    * ``elementwise``: True only if every output element depends on the same element of
+      ``param``, ``grad`` and the state arrays alone (no norms, sums or shapes of a whole
+      tensor). Then, when the parameters are packed in one buffer
+      (``Sequential.flatten_parameters()``, done by the ``Trainer``), ``_apply`` runs once
+      on the whole buffer; otherwise it always runs on each parameter's own array. The
+      default is False, and a class that defines its own ``_apply`` is per-tensor unless it
+      sets ``elementwise = True`` in its own body (subclassing an element-wise optimizer
+      and replacing its rule does not inherit the flag).
+
+    Hyperparameters declared as :class:`Hyper` descriptors are validated on assignment and
+    saved by :meth:`state_dict` together with the per-name state.
+
     State is created lazily, per parameter name, at the first ``update`` that sees the name;
     scratch arrays are shared by parameters of equal shape and dtype, so a step allocates no
     full-size arrays once every shape has been seen. Arithmetic runs in each parameter's
@@ -96,10 +132,21 @@ class Optimizer:
 
     #: Scratch arrays the rule needs (one more is used for coupled weight decay).
     n_work = 1
+    #: True if the rule is element-wise, so it may run once on packed parameters (see Notes).
+    elementwise = False
     #: True when ``weight_decay`` is applied by the rule itself (AdamW).
     decoupled_weight_decay = False
     #: Constructor options that fix the state layout (checked by ``load_state_dict``).
     _config_names: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "elementwise" in cls.__dict__:
+            if not isinstance(cls.__dict__["elementwise"], bool):
+                raise TypeError(f"{cls.__name__}: class attribute 'elementwise' must be True or False, "
+                                f"got {type(cls.__dict__['elementwise']).__name__}")
+        elif "_apply" in cls.__dict__:
+            cls.elementwise = False  # a new rule is per-tensor until it declares itself element-wise
 
     def __init__(self, lr, *, weight_decay=0.0, groups=(), on_nonfinite="raise"):
         self._hp = {}
@@ -136,11 +183,44 @@ class Optimizer:
         return f"{type(self).__name__}({', '.join(args)})"
 
     # ------------------------------------------------------------------ subclass hooks
-    def _init_state(self, param: np.ndarray) -> dict:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _init_state(self, param: np.ndarray) -> dict:
+        """Return the state of one parameter, created at its first update (subclasses implement it).
 
-    def _apply(self, param, grad, state, work, lr, weight_decay, hp) -> None:  # pragma: no cover
-        raise NotImplementedError
+        Parameters
+        ----------
+        param : ndarray
+            The parameter (float32 for a float16 parameter, whose update runs in float32).
+
+        Returns
+        -------
+        dict
+            ``str -> ndarray`` (shaped like *param*, usually ``np.zeros_like(param)``) or Python
+            int/float (step counts). Saved by :meth:`state_dict`; loaded state is checked against it.
+        """
+        raise NotImplementedError(f"{type(self).__name__}: an Optimizer subclass must implement _init_state(param)")
+
+    def _apply(self, param, grad, state, work, lr, weight_decay, hp) -> None:
+        """Update *param* and *state* in place for one step (subclasses implement it).
+
+        Parameters
+        ----------
+        param : ndarray
+            The parameter, or (``elementwise = True`` and packed parameters) the whole packed buffer.
+        grad : ndarray
+            Its gradient, coupled weight decay included; do not modify it.
+        state : dict
+            What :meth:`_init_state` returned, as left by the previous step.
+        work : list of ndarray
+            ``n_work`` scratch arrays shaped like *param* (contents undefined).
+        lr, weight_decay : float
+            This parameter's rate (group ``lr_scale`` applied) and decay coefficient.
+        hp : dict
+            All hyperparameters by name.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__}: an Optimizer subclass must implement "
+            "_apply(param, grad, state, work, lr, weight_decay, hp)"
+        )
 
     # ------------------------------------------------------------------ public API
     @property
@@ -237,6 +317,8 @@ class Optimizer:
 
     def _flat_plan(self, params, grads):
         """The packed-buffer plan for these arguments (see :mod:`.flat`), or None for the per-parameter path."""
+        if not self.elementwise:
+            return None  # a per-tensor rule must see each parameter's own array
         plan = self._plan
         if plan is not None and plan.still_valid(params, grads, self._state_gen):
             return plan

@@ -45,5 +45,7 @@ class Lion(Optimizer):
     def _init_state(self, param):
         return lion_init(param)
 
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
+
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         lion_step(param, grad, state, work, lr=lr, beta1=hp["beta1"], beta2=hp["beta2"])

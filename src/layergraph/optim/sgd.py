@@ -37,6 +37,8 @@ class SGD(Optimizer):
     def _init_state(self, param):
         return sgd_init(param)
 
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
+
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         sgd_step(param, grad, state, work, lr=lr)
 
@@ -62,6 +64,8 @@ class Momentum(Optimizer):
 
     def _init_state(self, param):
         return momentum_init(param)
+
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
 
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         momentum_step(param, grad, state, work, lr=lr, momentum=hp["momentum"])
@@ -90,6 +94,8 @@ class Nesterov(Optimizer):
 
     def _init_state(self, param):
         return nesterov_init(param)
+
+    elementwise = True  # each element depends only on its own p, g and state: packed buffers allowed
 
     def _apply(self, param, grad, state, work, lr, weight_decay, hp):
         nesterov_step(param, grad, state, work, lr=lr, momentum=hp["momentum"])

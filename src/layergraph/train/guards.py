@@ -1,5 +1,7 @@
-"""Guards of a training run: divergence and loss-explosion errors, data and validation-split checks."""
+"""Guards of a training run: divergence and loss-explosion errors, data and validation-split checks, and the
+checks of an optimizer's state in checkpoints."""
 
+import os
 import warnings
 
 import numpy as np
@@ -74,3 +76,56 @@ def warn_small_validation(fraction, n, n_val, t):
     warnings.warn(f"Trainer.fit: validation_split={fraction} of {n} samples validates on only {n_val} "
                   f"sample(s){extra}: validation figures will be noise; use a larger fraction",
                   UserWarning, stacklevel=4)
+
+
+def _has(optimizer, method):
+    return callable(getattr(optimizer, method, None))
+
+
+def restorable(optimizer):
+    """Whether *optimizer* has both ``state_dict()`` and ``load_state_dict(state)``, so its state can be saved and
+    put back."""
+    return _has(optimizer, "state_dict") and _has(optimizer, "load_state_dict")
+
+
+def warn_stateless(optimizer, owner, consequence, stacklevel=3):
+    """A ``UserWarning`` naming *optimizer*'s class when it lacks ``state_dict`` / ``load_state_dict``; returns
+    whether it warned."""
+    if restorable(optimizer):
+        return False
+    warnings.warn(f"{owner}: optimizer {type(optimizer).__name__} has no state_dict()/load_state_dict(), so its "
+                  f"internal state (moments, step counts) {consequence}; add both methods "
+                  "(see docs/optimizers.md, 'Writing your own optimizer')", UserWarning, stacklevel=stacklevel)
+    return True
+
+
+def checkpoint_optimizer(optimizer, ckpt, path):
+    """The optimizer that should receive *ckpt*'s optimizer state in ``Trainer.load_checkpoint`` (None for a plain
+    update-only optimizer, which has nothing to load), after checking that the state was saved by the same
+    optimizer class.
+
+    The class is the one recorded in the trainer state (``optimizer_class``) or, in older files, the one named by
+    the saved state itself.
+
+    Raises
+    ------
+    CheckpointError
+        The state belongs to another optimizer class, or *optimizer* cannot load the saved state (no
+        ``load_state_dict``): one line naming both.
+    """
+    from .checkpoint_validate import CheckpointError
+
+    mine = type(optimizer).__name__
+    saved = ckpt.meta.get("trainer", {}).get("optimizer_class")
+    if saved is None and isinstance(ckpt.optimizer, dict):
+        saved = ckpt.optimizer.get("optimizer")
+    where = f"Trainer.load_checkpoint: {os.fspath(path)!r}"
+    if isinstance(saved, str) and saved != mine:
+        raise CheckpointError(f"{where} holds the state of optimizer {saved}, but this trainer's optimizer is "
+                              f"{mine}; build the trainer with a {saved} to resume")
+    if not restorable(optimizer):
+        if ckpt.optimizer is not None:
+            raise CheckpointError(f"{where} holds the state of optimizer {saved if isinstance(saved, str) else '?'}, "
+                                  f"but {mine} has no state_dict()/load_state_dict() to restore it")
+        return None  # a plain update-only optimizer: nothing was saved, nothing to load
+    return optimizer

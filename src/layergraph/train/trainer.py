@@ -12,6 +12,7 @@ from ..optim._checks import check_positive
 from ..optim.clip import clip_grad_norm
 from .batches import Batcher, epoch_order
 from .guards import DivergenceError, LossExplosionError, check_finite, divergence_errors, warn_small_validation
+from .guards import checkpoint_optimizer, restorable, warn_stateless
 from .callbacks import Callback, LRScheduler
 from .batches import n_rows, network_pair, take_rows
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -31,7 +32,7 @@ class Trainer:
     net : Sequential
         With a loss layer. Trained in place.
     optimizer : object with ``update(params, grads)`` (and ``lr``, ``state_dict`` / ``load_state_dict`` for
-        schedules and checkpoints)
+        schedules and checkpoints; without the latter two its state is not saved, with a ``UserWarning`` once)
     batch_size : int, default 32
     seed : int or numpy.random.Generator, optional
         Source of the batch order (and of the ``validation_split`` subset). Same seed, same initial weights,
@@ -106,7 +107,7 @@ class Trainer:
         self.explosion_factor = check_positive("Trainer", "explosion_factor", explosion_factor)
         if self.explosion_factor <= 1:
             raise ValueError(f"Trainer: 'explosion_factor' must be > 1, got {explosion_factor!r}")
-        self.start_loss, self._explosion_warned = None, False
+        self.start_loss, self._explosion_warned, self._stateless_warned = None, False, False
         self._rng = as_generator(seed, "Trainer")
         self._split_seed = int(self._rng.integers(2**63))
         callbacks = list(callbacks)
@@ -316,6 +317,7 @@ class Trainer:
         is restored afterwards. Returns an :class:`~layergraph.train.lr_find.LRFindResult` (``lrs``, ``losses``,
         ``smoothed``, ``suggestion``); see :func:`layergraph.train.lr_find.lr_find` for *options*."""
         from .lr_find import lr_find
+        warn_stateless(self.optimizer, "Trainer.lr_find", "is changed by the range test and not restored")
         return lr_find(self, x, t, start, end, steps, **options)
 
     # -- evaluation ----------------------------------------------------------------------------------------
@@ -329,7 +331,8 @@ class Trainer:
 
     def state_dict(self):
         """Everything besides the network and optimizer needed to resume bit for bit (plain values)."""
-        return {"epoch": self.epoch, "step": self.step, "rng": self._rng.bit_generator.state,
+        return {"epoch": self.epoch, "step": self.step, "optimizer_class": type(self.optimizer).__name__,
+                "rng": self._rng.bit_generator.state,
                 "split_seed": self._split_seed, "history": self.history.to_dict(), "start_loss": self.start_loss,
                 "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks]}
 
@@ -354,12 +357,21 @@ class Trainer:
                     cb.load_state_dict(match["state"])
 
     def save_checkpoint(self, path, **meta):
-        """:func:`save_checkpoint` of the network, optimizer, trainer state and *meta*; returns the path."""
-        opt = self.optimizer if callable(getattr(self.optimizer, "state_dict", None)) else None
+        """:func:`save_checkpoint` of the network, optimizer, trainer state and *meta*; returns the path.
+
+        An optimizer without ``state_dict`` / ``load_state_dict`` is left out, with a ``UserWarning`` (once per
+        trainer): resuming from the file then restarts its state."""
+        if not self._stateless_warned:
+            self._stateless_warned = warn_stateless(self.optimizer, "Trainer.save_checkpoint", "is not saved: "
+                                                    "resuming from this checkpoint is not bit for bit")
+        opt = self.optimizer if restorable(self.optimizer) else None
         return save_checkpoint(path, self.net, opt, trainer=self.state_dict(), **meta)
 
     def load_checkpoint(self, path):
         """Restore network, optimizer and trainer state from *path* (written by :meth:`save_checkpoint`).
+
+        Optimizer state saved by another optimizer class, or that this optimizer cannot load (it has no
+        ``load_state_dict``), raises a one-line :class:`CheckpointError` naming both, before anything changes.
 
         Returns
         -------
@@ -369,7 +381,7 @@ class Trainer:
         if not isinstance(ckpt.meta.get("trainer"), dict):
             raise CheckpointError(f"Trainer.load_checkpoint: {os.fspath(path)!r} holds no trainer state (it was "
                                   "not written by Trainer.save_checkpoint); use load_checkpoint(path, net, optimizer)")
-        opt = self.optimizer if callable(getattr(self.optimizer, "load_state_dict", None)) else None
+        opt = checkpoint_optimizer(self.optimizer, ckpt, path)  # same optimizer class, able to load it
         saved = self._snapshot(), self.state_dict()
         ckpt.restore(self.net, opt)
         try:

@@ -32,7 +32,7 @@ class CosineAnnealingLR(Schedule):
         self.total_steps = check_int("CosineAnnealingLR", "total_steps", total_steps, minimum=1)
         self.min_lr = check_nonneg("CosineAnnealingLR", "min_lr", min_lr)
 
-    def _value(self, t):
+    def value(self, t):
         if t >= self.total_steps:
             return self.min_lr
         return _cos_interp(self.lr0, self.min_lr, t / self.total_steps)
@@ -59,7 +59,7 @@ class CosineWarmRestarts(Schedule):
         self.period_mult = check_int("CosineWarmRestarts", "period_mult", period_mult, minimum=1)
         self.min_lr = check_nonneg("CosineWarmRestarts", "min_lr", min_lr)
 
-    def _value(self, t):
+    def value(self, t):
         length = self.period
         if self.period_mult == 1:
             t_cur = t % length
@@ -100,7 +100,7 @@ class WarmupCosineLR(Schedule):
         self.min_lr = check_nonneg("WarmupCosineLR", "min_lr", min_lr)
         self.warmup_start_lr = check_nonneg("WarmupCosineLR", "warmup_start_lr", warmup_start_lr)
 
-    def _value(self, t):
+    def value(self, t):
         w, total = self.warmup_steps, self.total_steps
         if t < w:
             return self.warmup_start_lr + (self.lr0 - self.warmup_start_lr) * t / w
@@ -144,7 +144,7 @@ class OneCycleLR(Schedule):
             return _cos_interp(start, end, x)
         return start + (end - start) * x
 
-    def _value(self, t):
+    def value(self, t):
         lr_start = self.max_lr / self.div_factor
         lr_end = lr_start / self.final_div_factor
         last = self.total_steps - 1

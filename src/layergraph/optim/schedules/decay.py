@@ -19,7 +19,7 @@ class ConstantLR(Schedule):
     def __init__(self, lr0):
         self.lr0 = check_nonneg("ConstantLR", "lr0", lr0)
 
-    def _value(self, t):
+    def value(self, t):
         return self.lr0
 
 
@@ -38,7 +38,7 @@ class StepLR(Schedule):
         self.step_size = check_int("StepLR", "step_size", step_size, minimum=1)
         self.gamma = check_positive("StepLR", "gamma", gamma)
 
-    def _value(self, t):
+    def value(self, t):
         return self.lr0 * self.gamma ** (t // self.step_size)
 
 
@@ -61,7 +61,7 @@ class MultiStepLR(Schedule):
         self.milestones = ms
         self.gamma = check_positive("MultiStepLR", "gamma", gamma)
 
-    def _value(self, t):
+    def value(self, t):
         k = sum(1 for m in self.milestones if m <= t)
         return self.lr0 * self.gamma**k
 
@@ -79,7 +79,7 @@ class ExponentialLR(Schedule):
         self.lr0 = check_nonneg("ExponentialLR", "lr0", lr0)
         self.gamma = check_positive("ExponentialLR", "gamma", gamma)
 
-    def _value(self, t):
+    def value(self, t):
         return self.lr0 * self.gamma**t
 
 
@@ -98,7 +98,7 @@ class InverseTimeLR(Schedule):
         self.decay_rate = check_nonneg("InverseTimeLR", "decay_rate", decay_rate)
         self.decay_steps = check_int("InverseTimeLR", "decay_steps", decay_steps, minimum=1)
 
-    def _value(self, t):
+    def value(self, t):
         return self.lr0 / (1.0 + self.decay_rate * t / self.decay_steps)
 
 
@@ -119,6 +119,6 @@ class PolynomialLR(Schedule):
         self.end_lr = check_nonneg("PolynomialLR", "end_lr", end_lr)
         self.power = check_positive("PolynomialLR", "power", power)
 
-    def _value(self, t):
+    def value(self, t):
         frac = 1.0 - min(t, self.total_steps) / self.total_steps
         return (self.lr0 - self.end_lr) * frac**self.power + self.end_lr

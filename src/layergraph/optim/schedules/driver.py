@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._checks import check_int
-from .base import Schedule
+from .base import Schedule, check_lr
 from .plateau import ReduceLROnPlateau
 
 __all__ = ["LRDriver", "attach"]
@@ -14,24 +14,34 @@ __all__ = ["LRDriver", "attach"]
 class LRDriver:
     """Sets ``optimizer.lr`` from ``schedule`` at construction and at every :meth:`step`.
 
-    For a pure :class:`~layergraph.optim.schedules.Schedule` the driver keeps the counter
-    ``t`` (starting at ``start``) and sets ``optimizer.lr = schedule(t)``; call ``step()``
-    after every optimizer update (per-step schedule) or after every epoch (per-epoch).
-    For :class:`ReduceLROnPlateau` call ``step(metric)``.
+    For a pure schedule - a :class:`~layergraph.optim.schedules.Schedule` or any function
+    ``t -> lr`` - the driver keeps the counter ``t`` (starting at ``start``) and sets
+    ``optimizer.lr = schedule(t)``; call ``step()`` after every optimizer update (per-step
+    schedule) or after every epoch (per-epoch). For :class:`ReduceLROnPlateau` call
+    ``step(metric)``.
 
     Parameters
     ----------
     optimizer : object with a settable ``lr`` (any :class:`~layergraph.optim.Optimizer`)
-    schedule : Schedule or ReduceLROnPlateau
+    schedule : Schedule, callable ``t -> lr`` or ReduceLROnPlateau
+        A function must return a finite real number ``>= 0`` for every ``t``; anything else
+        raises a one-line ``TypeError`` / ``ValueError`` naming it and ``t``, before
+        ``optimizer.lr`` or the counter changes.
     start : int >= 0, default 0
+
+    Raises
+    ------
+    TypeError
+        *optimizer* has no ``lr``, or *schedule* is neither callable nor a ReduceLROnPlateau.
     """
 
     def __init__(self, optimizer, schedule, *, start=0):
         if not hasattr(optimizer, "lr"):
             raise TypeError(f"LRDriver: argument 'optimizer' must have an 'lr' attribute, got {type(optimizer).__name__}")
-        if not isinstance(schedule, (Schedule, ReduceLROnPlateau)):
+        if not (callable(schedule) or isinstance(schedule, ReduceLROnPlateau)):
             raise TypeError(
-                f"LRDriver: argument 'schedule' must be a Schedule or ReduceLROnPlateau, got {type(schedule).__name__}"
+                "LRDriver: argument 'schedule' must be a Schedule, a function t -> lr or a ReduceLROnPlateau, "
+                f"got {type(schedule).__name__}"
             )
         self.optimizer = optimizer
         self.schedule = schedule
@@ -40,10 +50,18 @@ class LRDriver:
 
     @property
     def plateau(self) -> bool:
+        """Whether the schedule is metric-driven (:class:`ReduceLROnPlateau`)."""
         return isinstance(self.schedule, ReduceLROnPlateau)
 
+    def _lr_at(self, t: int) -> float:
+        schedule = self.schedule
+        if isinstance(schedule, Schedule):
+            return schedule(t)  # checks its own value
+        name = getattr(schedule, "__qualname__", None) or type(schedule).__name__
+        return check_lr(f"LRDriver: schedule {name}", schedule(t), t)
+
     def _apply(self) -> float:
-        lr = self.schedule.lr if self.plateau else self.schedule(self.t)
+        lr = self.schedule.lr if self.plateau else self._lr_at(self.t)
         self.optimizer.lr = lr
         return lr
 
@@ -57,8 +75,10 @@ class LRDriver:
             return self.optimizer.lr
         if metric is not None:
             raise TypeError(f"LRDriver.step: {type(self.schedule).__name__} takes no 'metric'")
+        lr = self._lr_at(self.t + 1)  # checked before anything changes
         self.t += 1
-        return self._apply()
+        self.optimizer.lr = lr
+        return lr
 
     def state_dict(self) -> dict:
         """``{"t": int, "schedule": plateau state or None}``."""
@@ -75,7 +95,13 @@ class LRDriver:
 
 
 def attach(optimizer, schedule, *, start=0) -> LRDriver:
-    """Let ``schedule`` drive ``optimizer.lr``; see :class:`LRDriver`.
+    """Let ``schedule`` (a Schedule, a function ``t -> lr`` or ReduceLROnPlateau) drive ``optimizer.lr``.
+
+    See :class:`LRDriver` for the arguments.
+
+    Returns
+    -------
+    LRDriver
 
     Examples
     --------
