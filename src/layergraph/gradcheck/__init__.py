@@ -7,15 +7,15 @@ public names as attributes, so ``lg.gradcheck.replay(...)`` and ``lg.gradcheck.r
 from .batched_params import register_output_delta
 from .check import gradcheck
 from .copy_losses import register_copy_loss
-from .registry import GradCase, all_cases, cases_for, register_case
+from .registry import GradCase, GradCaseError, all_cases, cases_for, register_case
 from .replay import load_case, replay
 from .report import (DirectionalResult, GradCheckError, GradCheckReport, GradCheckReports, HygieneResult,
                      TensorReport)
 from .tolerances import DEFAULTS, Tolerance
 
 __all__ = ["gradcheck", "GradCheckReport", "GradCheckReports", "TensorReport", "DirectionalResult",
-           "HygieneResult", "GradCheckError", "GradCase", "register_case", "all_cases", "cases_for", "Tolerance",
-           "DEFAULTS", "replay", "load_case", "register_output_delta", "register_copy_loss"]
+           "HygieneResult", "GradCheckError", "GradCase", "GradCaseError", "register_case", "all_cases", "cases_for",
+           "Tolerance", "DEFAULTS", "replay", "load_case", "register_output_delta", "register_copy_loss"]
 
 for _name in __all__:
     if _name != "gradcheck":

@@ -47,6 +47,20 @@ def layer_classes(module, *, recursive=True):
 
 
 def missing_cases(module, *, recursive=True):
-    """The classes of :func:`layer_classes` that have no case in the gradient-check registry."""
+    """The classes of :func:`layer_classes` that have no case in the gradient-check registry.
+
+    Parameters
+    ----------
+    module : str or module
+    recursive : bool
+        Include subpackages.
+
+    Returns
+    -------
+    list of type
+        In the order of :func:`layer_classes`. The modules are imported (which registers their cases) before
+        the registry is read, so a module not imported yet is judged on its own cases.
+    """
+    classes = layer_classes(module, recursive=recursive)     # imports the modules: their cases register now
     covered = {case.layer_type for case in all_cases()}
-    return [cls for cls in layer_classes(module, recursive=recursive) if cls not in covered]
+    return [cls for cls in classes if cls not in covered]

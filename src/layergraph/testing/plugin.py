@@ -56,12 +56,14 @@ class _MissingCase:
 
 
 def _cases_for_modules(modules):
-    params = []
+    """The registered cases of the layer classes *modules* define, and a :class:`_MissingCase` per class without
+    one; every module is imported (registering its cases) before the registry is read."""
+    classes = [cls for module in modules for cls in layer_classes(module)]
     cases = all_cases()
-    for module in modules:
-        for cls in layer_classes(module):
-            mine = [case for case in cases if case.layer_type is cls]
-            params += mine or [_MissingCase(cls)]
+    params = []
+    for cls in classes:
+        mine = [case for case in cases if case.layer_type is cls]
+        params += mine or [_MissingCase(cls)]
     return params
 
 
