@@ -103,7 +103,8 @@ def test_train_says_when_the_first_row_is_read_as_a_header(workdir, capsys):
     status, out, err = call(["train", "--data", "nohdr.csv", "--epochs", "1", "--out", "n"], capsys)
     assert status == 0, err
     data_line = next(line for line in out.splitlines() if line.startswith("data: "))
-    assert "149 samples" not in data_line and "first row read as a header although it holds numbers" in data_line
+    # 149 of the 150 rows are samples (the first is the header): 30 held out, 119 left to train on
+    assert "119 train / 30 test" in data_line and "first row read as a header although it holds numbers" in data_line
 
 
 def test_evaluate_all_scores_every_row_of_the_file(flowers_run, capsys):

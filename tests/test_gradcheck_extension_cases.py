@@ -195,8 +195,6 @@ def test_gradients(gradcheck_case, assert_gradcheck):
                                  "build(rng) -> (layer, x, t)*"])
 
 
-@pytest.mark.xfail(strict=True, reason="needs the change to layergraph/cli/gradcheck_cmd.py described in the report "
-                                       "of this fix: catch GradCaseError per case, print it, count a FAIL row, go on")
 def test_the_command_line_fails_only_the_malformed_case(tmp_path, monkeypatch, capsys):
     from layergraph.cli import main
 

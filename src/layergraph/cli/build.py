@@ -196,10 +196,36 @@ def build_model(config, data, resumed=None):
     return net, shape
 
 
+def run_options(meta):
+    """The run options a checkpoint's metadata *meta* records (``meta["cli"]``, written by ``layergraph train``);
+    an empty dict for checkpoints written otherwise."""
+    cli = meta.get("cli")
+    return cli if isinstance(cli, dict) else {}
+
+
+def known_classes(meta, source):
+    """The classes of the network whose checkpoint metadata is *meta* (*source* names the checkpoint in messages),
+    which the labels of a data file must be mapped to."""
+    from ..data.class_labels import KnownClasses
+
+    names, count = meta.get("class_names"), meta.get("num_classes")
+    return KnownClasses([str(c) for c in names] if isinstance(names, (list, tuple)) else None, source,
+                        count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None)
+
+
+def trained_columns(meta):
+    """The CSV columns the network whose checkpoint metadata is *meta* was trained on: its run's target column
+    and its feature names (:class:`~layergraph.data.csv_files.TrainedColumns`)."""
+    from ..data.csv_files import TrainedColumns
+
+    features = meta.get("feature_names")
+    return TrainedColumns(run_options(meta).get("target_column"),
+                          [str(f) for f in features] if isinstance(features, (list, tuple)) else None)
+
+
 def recorded_factory(ckpt):
     """The ``--model`` spec the run options of checkpoint *ckpt* record (a string), or None."""
-    cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
-    spec = cli.get("model")
+    spec = run_options(ckpt.meta).get("model")
     return spec if isinstance(spec, str) and spec else None
 
 
@@ -242,7 +268,7 @@ def rebuild_network(ckpt, model=None):
     from .presets import build_from_factory
 
     if model:
-        cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
+        cli = run_options(ckpt.meta)
         seed = cli.get("seed", 0) if isinstance(cli.get("seed", 0), int) else 0
         net = build_from_factory(model, ckpt.meta.get("input_shape") or (), ckpt.meta.get("num_classes") or 0, seed)
         try:

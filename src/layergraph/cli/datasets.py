@@ -64,7 +64,7 @@ class Dataset:
         return int(max(self.t_train.max(initial=0), self.t_test.max(initial=0))) + 1
 
 
-def load_dataset(name, data_dir=None, target_column=None, known=None, split=True):
+def load_dataset(name, data_dir=None, target_column=None, known=None, split=True, trained=None):
     """Load dataset *name* (see :data:`DATASETS`).
 
     Parameters
@@ -82,6 +82,9 @@ def load_dataset(name, data_dir=None, target_column=None, known=None, split=True
     split : bool
         Only for ``.npz`` / ``.csv`` files without a test set: hold out 20% of the rows (True) or keep them all in
         the training part (the test part is then empty).
+    trained : layergraph.data.csv_files.TrainedColumns, optional
+        Only for ``.csv`` files: read the target and feature columns as the training run of a network did (its
+        target column when the file has it, its feature columns by header name).
 
     Returns
     -------
@@ -110,7 +113,7 @@ def load_dataset(name, data_dir=None, target_column=None, known=None, split=True
     if is_file_spec(name):
         from .own_data import load_file
 
-        return load_file(name, target_column, known, split)
+        return load_file(name, target_column, known, split, trained)
     raise ValueError(f"--data: expected one of {', '.join(DATASETS)} or a .npz / .csv file, got {name!r}")
 
 

@@ -5,8 +5,8 @@ import os
 import numpy as np
 
 from ..train.metrics import classification_report, confusion_matrix
-from .datasets import DATASETS, data_choice, is_file_spec, load_dataset
-from .options import add_model_option, positive_int
+from .datasets import DATASETS, is_file_spec, load_dataset
+from .options import add_data_options, add_model_option, check_data_options, positive_int
 from .outputs import format_confusion
 
 
@@ -19,14 +19,11 @@ def register(sub):
                     "stored in the checkpoint label the table, and the labels of a .npz / .csv file are mapped "
                     "through them.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz checkpoint (e.g. runs/<run>/checkpoint.npz)")
-    p.add_argument("--data", type=data_choice, default=None, metavar="NAME|FILE",
-                   help=f"dataset: {', '.join(DATASETS)} or a .npz / .csv file as for train (default: the one the "
-                        "checkpoint was trained on by `layergraph train`)")
-    p.add_argument("--target-column", default=None, metavar="COLUMN",
-                   help="for a .csv file: the column of class labels (default: the training run's, else the last)")
-    p.add_argument("--data-dir", default=None, metavar="DIR",
-                   help="directory of the MNIST files (default: the training run's, then $LAYERGRAPH_DATA, then "
-                        "~/.cache/layergraph)")
+    add_data_options(p, f"dataset: {', '.join(DATASETS)} or a .npz / .csv file as for train (default: the one the "
+                        "checkpoint was trained on by `layergraph train`); the feature columns of a .csv file with a "
+                        "header are picked by the names the network was trained on",
+                     target_default="the training run's, when the file has it, else the last column",
+                     dir_default="the training run's, then $LAYERGRAPH_DATA, then ~/.cache/layergraph")
     rows = p.add_mutually_exclusive_group()
     rows.add_argument("--split", choices=["test", "train"], default="test",
                       help="evaluate on the held-out part (default: the file's test set, or the 20%% of its rows "
@@ -41,24 +38,24 @@ def register(sub):
 
 
 def run(args):
-    from ..data.class_labels import KnownClasses
     from ..train import evaluate, load_checkpoint
-    from .build import rebuild_network
+    from .build import known_classes, rebuild_network, run_options, trained_columns
 
     ckpt = load_checkpoint(args.checkpoint)
-    saved = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
+    saved = run_options(ckpt.meta)
     name = args.data or saved.get("data")
     if name is None:
         raise ValueError(f"{args.checkpoint} does not say which data it was trained on; pass --data")
+    check_data_options(name, args.data_dir, args.target_column)
     same = args.data is None or (is_file_spec(name) and os.path.abspath(name) == saved.get("data")) \
         or name == saved.get("data")
     data_dir = args.data_dir if args.data_dir is not None else (saved.get("data_dir") if same else None)
-    target = args.target_column if args.target_column is not None else (saved.get("target_column") if same else None)
     net = rebuild_network(ckpt, args.model)
     _check_single_classifier(net, args.checkpoint)
-    names = ckpt.meta.get("class_names")
-    names = [str(c) for c in names] if isinstance(names, (list, tuple)) else None
-    data = load_dataset(name, data_dir, target, known=KnownClasses(names, args.checkpoint), split=not args.all)
+    known = known_classes(ckpt.meta, args.checkpoint)
+    names = known.names
+    data = load_dataset(name, data_dir, args.target_column, known=known, split=not args.all,
+                        trained=trained_columns(ckpt.meta))
     x, t, scored = _rows(args, data, name)
     shape = ckpt.meta.get("input_shape")
     if shape and int(np.prod(shape)) == data.n_features:

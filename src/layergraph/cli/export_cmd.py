@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from .options import refuse_overwriting_inputs
+from .options import add_model_option, refuse_overwriting_inputs
 
 
 def input_shape(text):
@@ -42,6 +42,7 @@ def register(sub):
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None,
                    help="floating type of the model (default: the network's)")
+    add_model_option(p)
     p.set_defaults(run=run)
 
 
@@ -50,8 +51,10 @@ def run(args):
     from ..train import load_checkpoint
 
     refuse_overwriting_inputs("OUT.onnx", args.out, [("CHECKPOINT", args.checkpoint)])
+    from .build import rebuild_network
+
     ckpt = load_checkpoint(args.checkpoint)
-    net = ckpt.build_network()
+    net = rebuild_network(ckpt, args.model)
     shape = args.input_shape if args.input_shape is not None else _saved_shape(ckpt.meta.get("input_shape"))
     try:
         model = to_onnx(net, args.out, input_shape=shape, head=args.head, opset=args.opset,

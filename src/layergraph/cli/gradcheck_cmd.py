@@ -64,7 +64,7 @@ def _save_failure(directory, label, train, report):
 
 
 def run(args):
-    from ..gradcheck import gradcheck
+    from ..gradcheck import GradCaseError, gradcheck
 
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
@@ -72,7 +72,13 @@ def run(args):
     rows, failed = [], 0
     for case in cases:
         for train in case.modes:
-            layer, x, t = case.build(np.random.default_rng(args.seed))
+            try:
+                layer, x, t = case.build(np.random.default_rng(args.seed))
+            except GradCaseError as err:   # a malformed case fails alone; the others still run
+                print(err)
+                failed += 1
+                rows.append(("FAIL", case.label, str(train), "-", "-", "-", "-", "malformed case"))
+                continue
             start = time.perf_counter()
             report = gradcheck(layer, x, t, mode=args.mode, seed=args.seed, train=train, precision=args.precision,
                                workers=args.jobs)

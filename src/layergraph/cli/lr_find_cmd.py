@@ -1,11 +1,10 @@
 """``layergraph lr-find``: a learning-rate range test (Smith 2017) on a dataset; prints a suggested rate."""
 
-import argparse
 
 import numpy as np
 
 from .build import ACTIVATIONS, build_mlp, make_optimizer, optimizer_names, parse_arch, resolve_optimizer
-from .datasets import DATASETS, load_dataset
+from .datasets import DATASETS, is_file_spec, load_dataset
 from .options import (add_data_options, arch_spec, check_data_options, nonneg_float, nonneg_int, optimizer_name,
                       positive_float, positive_int, refuse_overwriting_inputs)
 
@@ -43,8 +42,7 @@ def run(args):
 
     name = args.data or "digits"
     check_data_options(name, args.data_dir, args.target_column)
-    if args.data is not None and name.lower().endswith((".npz", ".csv")):
-        refuse_overwriting_inputs("--plot", args.plot, [("--data file", name)])
+    refuse_overwriting_inputs("--plot", args.plot, [("--data file", name if is_file_spec(name) else None)])
     data = load_dataset(name, args.data_dir, args.target_column)
     widths = [data.n_features, *DEFAULT_HIDDEN, data.n_classes] if args.arch is None else parse_arch(args.arch)
     if widths[0] != data.n_features or widths[-1] != data.n_classes:

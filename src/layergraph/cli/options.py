@@ -94,16 +94,18 @@ def data_spec(text):
     return value
 
 
-def add_data_options(parser, data_help):
-    """Add ``--data``, ``--target-column`` and ``--data-dir`` (defaults None) as ``train`` and ``lr-find`` take
-    them; *data_help* is the help of ``--data``. Check the values with :func:`check_data_options`."""
+def add_data_options(parser, data_help, target_default="the last column", dir_default="$LAYERGRAPH_DATA, then "
+                     "~/.cache/layergraph"):
+    """Add ``--data``, ``--target-column`` and ``--data-dir`` (defaults None) as ``train``, ``lr-find`` and
+    ``evaluate`` take them; *data_help* is the help of ``--data``, *target_default* and *dir_default* say what the
+    other two default to. Check the values with :func:`check_data_options`."""
     parser.add_argument("--data", type=data_spec, default=None, metavar="NAME|FILE", help=data_help)
     parser.add_argument("--target-column", default=None, metavar="COLUMN",
                         help="for --data PATH.csv: the column of class labels, by header name or 0-based index "
-                             "(default: the last column); labels may be integers 0..C-1 or strings")
+                             f"(default: {target_default}); labels may be integers 0..C-1 or strings")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="for --data mnist: the directory of the MNIST files, or of a mnist/ folder holding "
-                             "them (default: $LAYERGRAPH_DATA, then ~/.cache/layergraph)")
+                             f"them (default: {dir_default})")
 
 
 def check_data_options(data, data_dir=None, target_column=None):
@@ -157,8 +159,22 @@ def same_file(a, b):
 
 
 def refuse_overwriting_inputs(option, out, inputs):
-    """ValueError when the output path *out* of *option* is one of the *inputs* (pairs ``(what, path)``)."""
+    """ValueError when the output path *out* of *option* is one of the *inputs* (pairs ``(what, path)``), or
+    cannot be written (see :func:`check_output_file`)."""
     for what, path in inputs:
         if path is not None and same_file(out, path):
             raise ValueError(f"{option} {out}: is the {what} this command reads; writing there would destroy it, "
                              "choose another file")
+    check_output_file(option, out)
+
+
+def check_output_file(option, path):
+    """ValueError naming *option* when the file *path* cannot be written: it is a directory, or its directory is
+    missing or not writable; checked before the command does its work."""
+    if os.path.isdir(path):
+        raise ValueError(f"{option} {path}: is a directory; name a file to write")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"{option} {path}: no such directory {directory}; create it first or choose another path")
+    if not os.access(directory, os.W_OK):
+        raise ValueError(f"{option} {path}: the directory {directory} is not writable")

@@ -12,12 +12,13 @@ import os
 import numpy as np
 
 from ..data.class_labels import KnownClasses, Part, encode_labels
-from ..data.csv_files import column_index, header_note, label_values, numeric_columns, read_csv_table
+from ..data.csv_files import (column_index, feature_columns, header_note, label_values, numeric_columns,
+                               read_csv_table, table_width, target_index)
 from ..data.npy_files import DataFileError, read_npy, read_npz
 from .datasets import TOY_SEED, Dataset
 
-__all__ = ["HELD_OUT_FRACTION", "KnownClasses", "column_index", "features", "load_csv", "load_file", "load_npz",
-           "numeric_columns", "read_csv_table", "read_npy", "read_npz"]
+__all__ = ["HELD_OUT_FRACTION", "KnownClasses", "column_index", "feature_columns", "features", "load_csv", "load_file",
+           "load_npz", "numeric_columns", "read_csv_table", "read_npy", "read_npz", "table_width"]
 
 HELD_OUT_FRACTION = 0.2
 
@@ -116,32 +117,36 @@ def load_npz(path, known=None, split=True):
     return _dataset(path, x, indices[0], xt, tt, names, notes=[note], split=split)
 
 
-def load_csv(path, target_column=None, known=None, split=True):
+def load_csv(path, target_column=None, known=None, split=True, trained=None):
     """A Dataset from a CSV file: features are every column but *target_column* (default the last); *known* and
-    *split* as for :func:`load_npz`."""
+    *split* as for :func:`load_npz`. *trained* (:class:`~layergraph.data.csv_files.TrainedColumns`, for
+    evaluation) picks the columns as a training run did: its target column when this file has it (unless
+    *target_column* is given), and with a header its feature columns by name."""
     header, rows = read_csv_table(path)
-    width = len(header) if header else len(rows[0][1]) if rows else 0
+    width = table_width(header, rows)
     if width < 2:
         raise _fail(path, f"needs at least one feature column and the target column, got {width} column(s)")
-    target = column_index(path, header, width, -1 if target_column is None else target_column)
-    feature_cols = [c for c in range(width) if c != target]
+    target = target_index(path, header, width, target_column, trained)
+    feature_cols = feature_columns(path, header, width, trained and trained.features, target)
     x = numeric_columns(path, header, rows, feature_cols)
     if len(x) == 0:
         raise _fail(path, "the file holds a header but no samples")
     target_name = header[target] if header else str(target)
     key = f"column {target_name!r}"
     raw = label_values(path, rows, target, repr(target_name))
-    (t,), names, note = encode_labels(path, [Part(key, raw, [line for line, _ in rows])], None, known)
+    part = Part(key, raw, [line for line, _ in rows], [row[target] for _, row in rows])
+    (t,), names, note = encode_labels(path, [part], None, known)
     feature_names = [header[c] for c in feature_cols] if header else None
     notes = [header_note(header) if header else None, note]
     return _dataset(path, x, t, None, None, names, feature_names, f" (target column {target_name!r})", notes,
                     split=split)
 
 
-def load_file(path, target_column=None, known=None, split=True):
-    """Dispatch on the file extension: ``.npz`` or ``.csv``; *known* and *split* as for :func:`load_npz`."""
+def load_file(path, target_column=None, known=None, split=True, trained=None):
+    """Dispatch on the file extension: ``.npz`` or ``.csv``; *known* and *split* as for :func:`load_npz`,
+    *trained* as for :func:`load_csv`."""
     if target_column is not None and not path.lower().endswith(".csv"):
         raise _fail(path, "--target-column applies to .csv files only")
     if path.lower().endswith(".npz"):
         return load_npz(path, known, split)
-    return load_csv(path, target_column, known, split)
+    return load_csv(path, target_column, known, split, trained)

@@ -36,7 +36,7 @@ def register(sub):
 def run(args):
     from ..network.predict import predict_labels, predict_proba
     from ..train import load_checkpoint
-    from .build import rebuild_network
+    from .build import rebuild_network, run_options, trained_columns
 
     if args.out:
         refuse_overwriting_inputs("--out", args.out, [("CHECKPOINT", args.checkpoint), ("INPUT", args.input),
@@ -45,11 +45,10 @@ def run(args):
         raise ValueError(f"--key applies to .npz input only, not {args.input}")
     ckpt = load_checkpoint(args.checkpoint)
     net = rebuild_network(ckpt, args.model)
-    cli = ckpt.meta.get("cli") if isinstance(ckpt.meta.get("cli"), dict) else {}
+    trained_on, columns = run_options(ckpt.meta).get("data"), trained_columns(ckpt.meta)
     shape = ckpt.meta.get("input_shape")
-    trained_on = cli.get("data") if isinstance(cli.get("data"), str) else ""
-    x = read_samples(args.input, args.key, ckpt.meta.get("feature_names"), cli.get("target_column"),
-                     int(np.prod(shape)) if shape and trained_on.lower().endswith(".csv") else None)
+    x = read_samples(args.input, args.key, columns.features, columns.target,
+                     int(np.prod(shape)) if shape and str(trained_on).lower().endswith(".csv") else None)
     x = _shape_for(net, x, ckpt.meta.get("input_shape"), args)
     proba = predict_proba(net, x, args.batch_size)
     labels = predict_labels(net, x, args.batch_size)
@@ -66,7 +65,8 @@ def run(args):
 
 def read_samples(path, key=None, feature_names=None, target_column=None, n_features=None):
     """Samples from a ``.npy``, ``.npz`` or ``.csv`` file as float32 ``(N, ...)``; errors name the file and key."""
-    from .own_data import column_index, features, numeric_columns, read_csv_table, read_npy, read_npz
+    from .own_data import (column_index, feature_columns, features, numeric_columns, read_csv_table, read_npy,
+                           read_npz, table_width)
 
     lower = path.lower()
     if os.path.isdir(path):
@@ -86,19 +86,13 @@ def read_samples(path, key=None, feature_names=None, target_column=None, n_featu
         return features(path, arrays[key], key)
     if lower.endswith(".csv"):
         header, rows = read_csv_table(path)
-        width = len(header) if header else (len(rows[0][1]) if rows else 0)
-        if header and feature_names:
-            missing = [n for n in feature_names if n not in header]
-            if missing:
-                raise ValueError(f"{path}: no column {missing[0]!r}, which the network was trained on "
-                                 f"(columns: {', '.join(header)})")
-            cols = [header.index(n) for n in feature_names]
-        else:
-            cols = list(range(width))
+        width, target = table_width(header, rows), None
+        if not (header and feature_names):  # (with both, the features are picked by name)
             if header and target_column is not None and str(target_column) in header:
-                cols.remove(column_index(path, header, width, target_column))
+                target = column_index(path, header, width, target_column)
             elif n_features is not None and width == n_features + 1:  # the training file, labels included
-                cols.remove(column_index(path, header, width, -1 if target_column is None else target_column))
+                target = column_index(path, header, width, -1 if target_column is None else target_column)
+        cols = feature_columns(path, header, width, feature_names, target)
         if not rows:
             raise ValueError(f"{path}: the file holds no samples")
         return numeric_columns(path, header, rows, cols)

@@ -19,7 +19,7 @@ from ..network import Sequential
 _PRESETS = {}
 
 
-def register_preset(name, build, help=""):
+def register_preset(name, build, help="", *, replace=False):
     """Make ``--arch NAME`` build ``build(input_shape, num_classes, seed)`` (a network taking ``(N, C, H, W)``).
 
     Parameters
@@ -29,11 +29,17 @@ def register_preset(name, build, help=""):
     build : callable
     help : str
         One line shown by ``layergraph train --help``.
+    replace : bool, default False
+        Allow replacing a preset of the same name that builds with another function (as ``register_optimizer``).
     """
     if not isinstance(name, str) or not name or name[0].isdigit():
         raise ValueError(f"register_preset: 'name' must be a non-empty name not starting with a digit, got {name!r}")
     if not callable(build):
         raise TypeError(f"register_preset: 'build' must be callable, got {type(build).__name__}")
+    old = _PRESETS.get(name.lower())
+    if old is not None and old[0] is not build and not replace:
+        raise ValueError(f"register_preset: {name.lower()!r} is already a preset built by another function; pass "
+                         "replace=True or choose another name")
     _PRESETS[name.lower()] = (build, help)
 
 

@@ -8,6 +8,7 @@ import shutil
 import time
 
 from .._atomic import atomic_write
+from .options import same_file
 from .outputs import PLOT_HINT, plot_history, write_json
 
 BEST = "best.npz"
@@ -29,14 +30,14 @@ def out_dir(args, config, checkpoint_name):
         source = os.path.dirname(os.path.abspath(args.resume))
         own = os.path.join(source, checkpoint_name)
         out = source
-        if os.path.exists(own) and not _same_file(own, args.resume):
+        if os.path.exists(own) and not same_file(own, args.resume):
             out = _fresh(f"{source}-from-{os.path.splitext(os.path.basename(args.resume))[0]}")
     else:
         data = os.path.splitext(os.path.basename(config["data"]))[0]
         model = config["model"].rpartition(":")[2] if config["model"] else config["arch"]
         out = _fresh(os.path.join("runs", f"{data}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"))
     existing = os.path.join(out, checkpoint_name)
-    resuming_here = args.resume and _same_file(args.resume, existing)
+    resuming_here = args.resume and same_file(args.resume, existing)
     if os.path.exists(existing) and not (args.overwrite or resuming_here):
         raise ValueError(f"--out: {out} already holds a run ({checkpoint_name}); continue it with --resume "
                          f"{existing}, choose another --out, or pass --overwrite")
@@ -51,12 +52,6 @@ def _fresh(base):
         n += 1
         out = f"{base}-{n}"
     return out
-
-
-def _same_file(a, b):
-    from .options import same_file
-
-    return os.path.exists(a) and os.path.exists(b) and same_file(a, b)
 
 
 class RunWriter:

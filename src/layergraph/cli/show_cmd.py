@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 from .._atomic import atomic_write
+from .options import add_model_option, refuse_overwriting_inputs, same_file
 
 FORMATS = ("text", "dot", "mermaid", "png")
 
@@ -22,8 +23,8 @@ def register(sub):
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .npz checkpoint")
     p.add_argument("--format", choices=FORMATS, default="text", help="what to print or write (default text)")
     p.add_argument("--out", default=None, metavar="FILE",
-                   help="write to FILE instead of standard output (required for png unless the default "
-                        "CHECKPOINT stem + .png is wanted)")
+                   help="write to FILE instead of standard output (for png the default is CHECKPOINT with the "
+                        "extension .png); never the checkpoint itself")
     p.add_argument("--input-shape", default=None, metavar="SHAPE",
                    help="shape of one sample, e.g. 784 or 1,28,28; for several inputs name=1,28,28;other=10 "
                         "(default: what the checkpoint records, else what its first layer implies)")
@@ -31,6 +32,7 @@ def register(sub):
                    help="dtype of the probe sample that finds the shapes, e.g. int64 for a network that starts "
                         "with an Embedding; for several inputs name=int64;other=float32 (default: the "
                         "parameters' dtype)")
+    add_model_option(p)
     p.set_defaults(run=run)
 
 
@@ -95,6 +97,13 @@ def parse_dtype(text):
     return one(text)
 
 
+def default_png(checkpoint):
+    """Where ``--format png`` writes without ``--out``: the checkpoint's path with ``.png`` for its extension, or
+    with ``.png`` added when that would be the checkpoint itself (a checkpoint named ``net.png``)."""
+    out = os.path.splitext(checkpoint)[0] + ".png"
+    return checkpoint + ".png" if same_file(out, checkpoint) else out
+
+
 def _input_shape(ckpt):
     """The sample shape recorded in the checkpoint, or implied by a leading Affine layer; None when unknown."""
     shape = ckpt.meta.get("input_shape")
@@ -102,8 +111,10 @@ def _input_shape(ckpt):
         return {k: tuple(int(v) for v in s) for k, s in shape.items()}
     if isinstance(shape, (list, tuple)) and shape:
         return tuple(int(v) for v in shape)
-    cli = ckpt.meta.get("cli")
-    if isinstance(cli, dict) and isinstance(cli.get("arch"), (list, tuple)) and cli["arch"]:
+    from .build import run_options
+
+    cli = run_options(ckpt.meta)
+    if isinstance(cli.get("arch"), (list, tuple)) and cli["arch"]:
         return (int(cli["arch"][0]),)
     layers = ckpt.architecture.get("layers") or []
     if layers and "graph" not in ckpt.architecture and layers[0].get("class") == "Affine":
@@ -134,8 +145,13 @@ def render(net, fmt, input_shape, dtype=None):
 def run(args):
     from ..train import load_checkpoint
 
+    out = args.out or (default_png(args.checkpoint) if args.format == "png" else None)
+    if out is not None:
+        refuse_overwriting_inputs("--out", out, [("CHECKPOINT", args.checkpoint)])
+    from .build import rebuild_network
+
     ckpt = load_checkpoint(args.checkpoint)
-    net = ckpt.build_network()
+    net = rebuild_network(ckpt, args.model)
     if args.input_shape:
         shape = parse_shape(args.input_shape)
     else:
@@ -152,7 +168,6 @@ def run(args):
             print("layergraph show: the Graphviz 'dot' program is not installed; install Graphviz (e.g. "
                   "'apt-get install graphviz' or 'brew install graphviz') or use --format dot", file=sys.stderr)
             return 1
-        out = args.out or os.path.splitext(args.checkpoint)[0] + ".png"
         done = subprocess.run([dot, "-Tpng"], input=render(net, "dot", shape, dtype).encode(),
                               capture_output=True, check=False)
         if done.returncode != 0:
@@ -162,10 +177,10 @@ def run(args):
         print(f"wrote {out}")
         return 0
     text = render(net, args.format, shape, dtype)
-    if args.out:
-        with atomic_write(args.out, "w", encoding="utf-8") as fh:
+    if out:
+        with atomic_write(out, "w", encoding="utf-8") as fh:
             fh.write(text)
-        print(f"wrote {args.out}")
+        print(f"wrote {out}")
     else:
         sys.stdout.write(text)
     return 0

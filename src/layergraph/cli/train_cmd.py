@@ -10,8 +10,8 @@ import warnings
 
 import numpy as np
 
-from .build import (ACTIVATIONS, SCHEDULES, build_model, default_lr, default_weight_decay, make_optimizer,
-                    make_schedule, optimizer_names, resolve_optimizer)
+from .build import (ACTIVATIONS, SCHEDULES, build_model, default_lr, default_weight_decay, known_classes,
+                    make_optimizer, make_schedule, optimizer_names, resolve_optimizer, run_options, trained_columns)
 from .datasets import DATASETS, is_file_spec, load_dataset
 from .options import (add_data_options, arch_spec, check_data_options, fraction, nonneg_float, nonneg_int,
                       optimizer_name, positive_float, positive_int)
@@ -109,8 +109,8 @@ def run(args):
     if args.resume:
         resumed = load_checkpoint(args.resume)
         saved_meta = resumed.meta
-        saved = saved_meta.get("cli")
-        if not isinstance(saved, dict):
+        saved = run_options(saved_meta)
+        if not saved:
             raise ValueError(f"--resume: {args.resume} was not written by `layergraph train` (no run options in "
                              "it); load it from Python with Trainer.load_checkpoint")
     explicit = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
@@ -131,7 +131,10 @@ def run(args):
     say = (lambda *a: None) if args.quiet else print
 
     given = args.data if args.data is not None else config["data"]  # the user's spelling, for messages
-    data = load_dataset(given, config["data_dir"], config["target_column"])
+    # Resuming: the labels map to the checkpoint's classes, the CSV features are picked by their saved names.
+    known = known_classes(saved_meta, args.resume) if args.resume else None
+    trained = trained_columns(saved_meta) if args.resume else None
+    data = load_dataset(given, config["data_dir"], config["target_column"], known=known, trained=trained)
     if config["limit"]:
         data = limited(data, config["limit"])
     if args.resume:

@@ -10,8 +10,12 @@ For training (the classes are read from the file):
 
 A label of a test part that no training sample has, a single class, more classes than half the samples (a target
 that is not a class label) and non-integer numbers are refused. For evaluation the classes come from a checkpoint
-(:class:`KnownClasses`): names, and numbers when the class names are all integers (renumbered labels), are mapped
-through its class names, and a label it does not know is refused; otherwise integers are the class indices.
+(:class:`KnownClasses`): names are mapped through its class names, integers (numbers, or names that spell integers
+such as ``'007'``) by their value when the class names are all integers (``'7'`` and ``'007'`` are one class), and
+a label it does not know is refused; otherwise integers are the class indices.
+
+Integer labels of a CSV file keep their spelling as class names (``007``), so that ``.csv`` and ``.npz`` files
+with the same labels have the same class names.
 """
 
 import re
@@ -27,6 +31,7 @@ __all__ = ["KnownClasses", "Part", "encode_labels", "CONTINUOUS_DISTINCT"]
 CONTINUOUS_DISTINCT = 10
 
 _INT64_MAX = np.iinfo(np.int64).max
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
 @dataclass
@@ -39,10 +44,13 @@ class KnownClasses:
         The class names stored in the checkpoint (None: it was trained on integer class indices).
     source : str
         The checkpoint, as messages name it.
+    count : int, optional
+        The number of classes of the network, when known: class indices from ``count`` up are refused.
     """
 
     names: list
     source: str
+    count: int = None
 
 
 @dataclass
@@ -57,11 +65,14 @@ class Part:
         The labels as read: strings, integers or floats, shape ``(N,)``.
     lines : list of int, optional
         The file line of each label (CSV), for messages.
+    text : list of str, optional
+        Each label as written in the file (CSV), whose integers keep this spelling as class names (``007``).
     """
 
     key: str
     values: np.ndarray
     lines: list = None
+    text: list = None
 
     def where(self, i):
         """Where label *i* is, for messages: its line, or its index in the array."""
@@ -103,7 +114,7 @@ def _as_ints(path, part):
         i = int(np.argmin(v))
         raise DataFileError(f"{path}: {part.key} holds the negative label {int(v[i])}{part.where(i)}; labels are "
                             "class indices 0..C-1 (or any non-negative integers, or names)")
-    if len(v) and v.max() > _INT64_MAX:
+    if len(v) and (v.max() >= 2.0 ** 63 if v.dtype.kind == "f" else v.max() > _INT64_MAX):
         raise DataFileError(f"{path}: {part.key} holds the label {int(v.max())}, larger than any class index")
     return v.astype(np.int64)
 
@@ -158,11 +169,28 @@ def encode_labels(path, parts, file_names=None, known=None):
         names = list(file_names) if file_names is not None else [str(c) for c in classes]
         index = {c: i for i, c in enumerate(names)}
         return [np.array([index[c] for c in v.tolist()], dtype=np.int64) for v in values], names, None
-    if classes[-1] == len(classes) - 1:  # exactly 0..C-1
-        return values, None, None
-    note = (f"labels {_show(classes)} are not 0..{len(classes) - 1}: classes 0..{len(classes) - 1} stand for "
+    names = _spelled(parts[0], train, classes)
+    if classes[-1] == len(classes) - 1:  # exactly 0..C-1: named only when written otherwise ('00', '01')
+        return values, (None if names == [str(c) for c in classes.tolist()] else names), None
+    note = (f"labels {_show(names)} are not 0..{len(classes) - 1}: classes 0..{len(classes) - 1} stand for "
             "them in increasing order, with their values as class names")
-    return [np.searchsorted(classes, v).astype(np.int64) for v in values], [str(c) for c in classes], note
+    return [np.searchsorted(classes, v).astype(np.int64) for v in values], names, note
+
+
+def _spelled(part, values, classes):
+    """The names of the integer classes *classes*: as the file writes the labels of a class when it writes them
+    all alike as an integer (``007``), else the number (``1`` for cells ``1`` and ``1.0``)."""
+    names = [str(c) for c in classes.tolist()]
+    if part.text is None:
+        return names
+    spellings = {}
+    for value, text in zip(values.tolist(), part.text):
+        spellings.setdefault(value, set()).add(text)
+    for k, c in enumerate(classes.tolist()):
+        (text, *more) = spellings[c]
+        if not more and _INTEGER.fullmatch(text):
+            names[k] = text
+    return names
 
 
 def _named(path, part, v, names):
@@ -194,8 +222,23 @@ def _check_class_count(path, part, classes, n):
 
 def _to_known(path, part, v, known):
     """Labels mapped to the classes of a trained network (:class:`KnownClasses`)."""
-    names = known.names
-    if names is not None and (v.dtype.kind in "US" or all(re.fullmatch(r"-?\d+", n) for n in names)):
+    names, numbers, by_value = known.names, _integers(v), _integer_names(known.names)
+    if names is None or (by_value is not None and numbers is not None):
+        if numbers is None:
+            raise DataFileError(f"{path}: {part.key} holds names ({_show(np.unique(v)[:3], 3)}) but {known.source} "
+                                "has no class names: it was trained on integer class labels")
+        if names is None:  # class indices
+            end = known.count if known.count is not None else _INT64_MAX + 1
+            i = next((i for i, k in enumerate(numbers) if not 0 <= k < end), None)
+            classes = f"0..{end - 1}" if known.count is not None else "class indices 0..C-1"
+        else:
+            i = next((i for i, k in enumerate(numbers) if k not in by_value), None)
+            classes = _show(names)
+        if i is not None:
+            raise DataFileError(f"{path}: {part.key} holds the label {_label(v[i])}{part.where(i)}, which is not a "
+                                f"class of {known.source} (its classes: {classes})")
+        return np.array(numbers if by_value is None else [by_value[k] for k in numbers], dtype=np.int64)
+    if v.dtype.kind in "US":
         text = v.astype(str)
         i = _first_unknown(text, names)
         if i is not None:
@@ -203,7 +246,20 @@ def _to_known(path, part, v, known):
                                 f"class of {known.source} (its classes: {_show(names)})")
         index = {c: k for k, c in enumerate(names)}
         return np.array([index[c] for c in text.tolist()], dtype=np.int64)
-    if v.dtype.kind in "US":
-        raise DataFileError(f"{path}: {part.key} holds names ({_show(np.unique(v)[:3], 3)}) but {known.source} has "
-                            "no class names: it was trained on integer class labels")
     return v
+
+
+def _integers(v):
+    """Labels as Python ints: integer labels, or names that all spell integers (``'007'``); else None."""
+    if v.dtype.kind in "iu":
+        return v.tolist()
+    text = v.tolist()
+    return [int(t) for t in text] if all(_INTEGER.fullmatch(t) for t in text) else None
+
+
+def _integer_names(names):
+    """``{value: class index}`` of class names that all spell integers, each a different one; else None."""
+    if names is None or not all(_INTEGER.fullmatch(n) for n in names):
+        return None
+    by_value = {int(n): k for k, n in enumerate(names)}
+    return by_value if len(by_value) == len(names) else None

@@ -8,12 +8,14 @@ same number of cells, and a header must name each column once.
 import csv
 import math
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
 from .npy_files import DataFileError
 
-__all__ = ["read_csv_table", "column_index", "numeric_columns", "label_values", "header_note"]
+__all__ = ["read_csv_table", "table_width", "column_index", "TrainedColumns", "target_index", "feature_columns",
+           "numeric_columns", "label_values", "header_note"]
 
 
 def _number(cell):
@@ -64,11 +66,16 @@ def read_csv_table(path):
                 raise DataFileError(f"{path}: line {line}: the header names column {name!r} twice (columns "
                                     f"{seen[name]} and {i}); give every column its own name")
             seen[name] = i
-    width = len(header) if header else len(rows[0][1])
+    width = table_width(header, rows)
     for line, row in rows:
         if len(row) != width:
             raise DataFileError(f"{path}: line {line} has {len(row)} cells, expected {width}")
     return header, rows
+
+
+def table_width(header, rows):
+    """The number of columns of a table read by :func:`read_csv_table`."""
+    return len(header) if header else len(rows[0][1])
 
 
 def header_note(header):
@@ -93,6 +100,58 @@ def column_index(path, header, width, column):
     if not -width <= i < width:
         raise DataFileError(f"{path}: column index {i} is out of range for {width} columns")
     return i % width
+
+
+@dataclass
+class TrainedColumns:
+    """The columns of the CSV file a network was trained on, to read another file the same way.
+
+    Attributes
+    ----------
+    target : str or int, optional
+        The ``--target-column`` of the training run (None: the last column).
+    features : list of str, optional
+        The header names of the feature columns (None: the file had no header).
+    """
+
+    target: object = None
+    features: list = None
+
+
+def target_index(path, header, width, target_column=None, trained=None):
+    """Index of the label column: *target_column* (a header name or an index); without it, the training run's
+    (:class:`TrainedColumns`) when this file has it (by name, or as an index in range), else the last column."""
+    if target_column is not None:
+        return column_index(path, header, width, target_column)
+    if trained is not None and trained.target is not None:
+        try:
+            return column_index(path, header, width, trained.target)
+        except DataFileError:
+            pass
+    return width - 1
+
+
+def feature_columns(path, header, width, feature_names=None, target=None):
+    """Indices of the feature columns: with a header and the *feature_names* a network was trained on, those
+    columns by name, in that order (wherever the file puts them); else every column but *target* (an index or
+    None), in the file's order.
+
+    Raises
+    ------
+    ValueError
+        A feature name the header lacks, or a named feature that is the *target* column.
+    """
+    if not (header and feature_names):
+        return [c for c in range(width) if c != target]
+    missing = [n for n in feature_names if n not in header]
+    if missing:
+        raise DataFileError(f"{path}: no column {missing[0]!r}, which the network was trained on (columns: "
+                            f"{', '.join(header)})")
+    columns = [header.index(n) for n in feature_names]
+    if target in columns:
+        raise DataFileError(f"{path}: column {header[target]!r} is the target column but also a feature the network "
+                            "was trained on; choose the label column with --target-column")
+    return columns
 
 
 def numeric_columns(path, header, rows, columns):

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ..train.checkpoint_validate import Archive, CheckpointError
+from ..train.checkpoint_validate import Archive, CheckpointError, check_array_header
 
 __all__ = ["DataFileError", "read_npz", "read_npy"]
 
@@ -20,7 +20,7 @@ _WORDING = (
     ("not a readable checkpoint", "not a readable .npz archive"),
     ("not a checkpoint: ", ""),
     ("which checkpoints never use", "which numpy.savez never uses"),
-    ("which checkpoints never store", "which are never loaded (pickled data); save plain numeric or string "
+    (", which checkpoints never store", " (pickled data), which are never loaded; save plain numeric or string "
                                       "arrays"),
 )
 
@@ -33,9 +33,14 @@ class _DataArchive(Archive):
     """The checkpoint reader's checks, with messages about a data archive rather than a checkpoint."""
 
     def error(self, message):
-        for old, new in _WORDING:
-            message = message.replace(old, new)
-        return CheckpointError(f"{self.path}: {message}")
+        return CheckpointError(str(_error(self.path, message)))
+
+
+def _error(path, message):
+    """A DataFileError naming *path*, in the checkpoint reader's *message* reworded for data files."""
+    for old, new in _WORDING:
+        message = message.replace(old, new)
+    return DataFileError(f"{path}: {message}")
 
 
 def read_npz(path):
@@ -83,7 +88,8 @@ def read_npy(path):
     FileNotFoundError
         No such file.
     DataFileError
-        Not a NumPy array, Python objects, or a shape larger than the bytes the file holds.
+        Not a NumPy array, Python objects, a dtype of 0 bytes per element, or a shape larger than the bytes the
+        file holds.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file")
@@ -93,17 +99,11 @@ def read_npy(path):
             version = np.lib.format.read_magic(f)
             reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
                 np.lib.format.read_array_header_2_0
-            shape, _, dtype = reader(f)
+            shape, fortran, dtype = reader(f)
         except (ValueError, OSError, EOFError) as err:
             raise DataFileError(f"{path}: not a NumPy .npy array ({err})") from None
-        if dtype.hasobject:
-            raise DataFileError(f"{path}: the array holds Python objects (pickled data), which are never loaded; "
-                                "save plain numeric or string arrays")
-        declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
-        held = max(size - f.tell(), 0)
-    if declared > held:
-        raise DataFileError(f"{path}: the array declares shape {tuple(shape)} {dtype} ({declared:,} bytes) but "
-                            f"the file holds only {held:,} bytes: it is truncated or corrupt")
+        check_array_header(shape, fortran, dtype, max(size - f.tell(), 0), lambda m: _error(path, m), "the array",
+                           exact=False)
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:

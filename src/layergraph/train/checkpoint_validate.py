@@ -10,13 +10,13 @@ import os
 import struct
 import zipfile
 import zlib
-import zlib
 
 import numpy as np
 
 from ..errors import StateDictError, shape_str
 
-__all__ = ["CheckpointError", "Archive", "check_description", "MAX_DEPTH", "MIN_IMPLIED_ELEMENTS"]
+__all__ = ["CheckpointError", "Archive", "ArrayHeader", "check_array_header", "check_description", "MAX_DEPTH",
+           "MIN_IMPLIED_ELEMENTS"]
 
 MAX_DEPTH = 200  # nesting limit of the JSON trees (layers in layers, packed state)
 MIN_IMPLIED_ELEMENTS = 2 ** 24  # hyperparameters implying fewer elements than this are never questioned
@@ -108,15 +108,8 @@ class Archive:
             with self._zip.open(info) as f:
                 shape, fortran, dtype = _read_header(f, self.error, name)
                 header_len = f.tell()
-            if dtype.hasobject:
-                raise self.error(f"entry {name!r} holds Python objects, which checkpoints never store")
-            if not all(isinstance(d, int) and d >= 0 for d in shape):
-                raise self.error(f"entry {name!r} declares an invalid shape {shape}")
-            head = ArrayHeader(tuple(shape), dtype, bool(fortran))
-            if head.nbytes != info.file_size - header_len:
-                raise self.error(f"entry {name!r} declares shape {shape_str(head.shape)} {dtype} "
-                                 f"({head.nbytes} bytes) but holds {info.file_size - header_len} bytes")
-            self.headers[key] = head
+            self.headers[key] = check_array_header(shape, fortran, dtype, info.file_size - header_len,
+                                                   self.error, f"entry {name!r}")
             self._infos[key] = (info, header_len)
         if stored_total > self.size:
             raise self.error("the zip directory declares more data than the file holds: the file is corrupt")
@@ -161,6 +154,42 @@ class Archive:
             raise self.error(f"entry {key!r} is truncated")
         if zlib.crc32(view, crc) != info.CRC:
             raise self.error(f"entry {key!r} fails its CRC check: the file is corrupt")
+
+
+def check_array_header(shape, fortran, dtype, held, error, what, exact=True):
+    """The :class:`ArrayHeader` of an array whose ``.npy`` header declares *shape*, *fortran* and *dtype*, checked
+    against the *held* bytes that follow the header before anything is allocated.
+
+    Refused: Python objects, an invalid shape, a dtype of 0 bytes per element (``<U0``, ``|S0``, ``|V0``: any
+    shape of it declares 0 bytes, yet ``numpy.empty`` allocates at least one byte per element), and a size that
+    differs from *held* (*exact*) or exceeds it; so the element count never exceeds the bytes the file holds.
+
+    Parameters
+    ----------
+    shape, fortran, dtype
+        As read by ``numpy.lib.format.read_array_header_*``.
+    held : int
+        Bytes of the file (or archive member) after the header.
+    error : callable
+        Message -> the exception to raise (its message names the file).
+    what : str
+        The array, as messages name it (``"entry 'x.npy'"``, ``"the array"``).
+    exact : bool
+        Whether *held* must be exactly the declared size (archive members) or at least it.
+    """
+    if dtype.hasobject:
+        raise error(f"{what} holds Python objects, which checkpoints never store")
+    if not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise error(f"{what} declares an invalid shape {shape}")
+    if dtype.itemsize == 0:
+        raise error(f"{what} declares shape {shape_str(tuple(shape))} of dtype {dtype.str}, 0 bytes per element: "
+                    "arrays of empty elements hold no data and are never loaded")
+    head = ArrayHeader(tuple(shape), dtype, bool(fortran))
+    if head.nbytes > held or (exact and head.nbytes != held):
+        raise error(f"{what} declares shape {shape_str(head.shape)} {dtype} ({head.nbytes:,} bytes) but "
+                    f"{'holds' if exact else 'the file holds only'} {held:,} bytes"
+                    + ("" if exact else ": it is truncated or corrupt"))
+    return head
 
 
 _CHUNK = 1 << 22  # bytes per read: large reads through zipfile concatenate their pieces
