@@ -129,3 +129,16 @@ def checkpoint_optimizer(optimizer, ckpt, path):
                                   f"but {mine} has no state_dict()/load_state_dict() to restore it")
         return None  # a plain update-only optimizer: nothing was saved, nothing to load
     return optimizer
+
+
+def update_in_place(optimizer, params, grads, first):
+    """``optimizer.update(params, grads)``; on the *first* update, raise when it rebound an entry of *params*
+    instead of changing the array in place (the layers keep their own arrays, so such an update changes nothing)."""
+    before = [(k, id(v)) for k, v in params.items()] if first else None
+    optimizer.update(params, grads)
+    if before is not None:
+        moved = [k for k, i in before if id(params.get(k)) != i]
+        if moved:
+            raise TypeError(f"Trainer: {type(optimizer).__name__}.update rebound params[{moved[0]!r}] (and "
+                            f"{len(moved) - 1} more) to a new array instead of updating it in place (use "
+                            "params[key] -= step, or np.subtract(p, step, out=p)); the network would not change")

@@ -202,6 +202,15 @@ def loss_parts(loss_layer):
     return {f"{output}_loss": value for output, value in (last or {}).items()}
 
 
+def _number(name, value):
+    """*value* (what metric *name* returned) as a float; one line naming the metric when it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"metric {name!r} must return one number (the batch mean), got {type(value).__name__} of "
+                        f"shape {np.shape(value)}") from None
+
+
 class Averager:
     """Weighted running means of the loss, the per-output losses and the metrics over one pass.
 
@@ -239,7 +248,7 @@ class Averager:
         for name, fn in metrics.items():
             weight = getattr(fn, "weight", None)
             w = weight(t) if callable(weight) else None
-            self._add(self.metric_sums, name, float(fn(y, t)), n if w is None else w)
+            self._add(self.metric_sums, name, _number(name, fn(y, t)), n if w is None else w)
         self.count += n
 
     def result(self, prefix=""):

@@ -12,7 +12,7 @@ from ..optim._checks import check_positive
 from ..optim.clip import clip_grad_norm
 from .batches import Batcher, epoch_order
 from .guards import DivergenceError, LossExplosionError, check_finite, divergence_errors, warn_small_validation
-from .guards import checkpoint_optimizer, restorable, warn_stateless
+from .guards import checkpoint_optimizer, restorable, update_in_place, warn_stateless
 from .callbacks import Callback, LRScheduler
 from .batches import n_rows, network_pair, take_rows
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -253,7 +253,7 @@ class Trainer:
                     net.requires_input_grad = saved
                 if self.clip_norm is not None:
                     clip_grad_norm(net.grads, self.clip_norm)
-                self.optimizer.update(net.params, net.grads)
+                update_in_place(self.optimizer, net.params, net.grads, first=self.step == 0)
         except self._divergence as err:
             self._diverged(epoch, batch, str(err), good)
         if not math.isfinite(loss):
