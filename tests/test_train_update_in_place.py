@@ -46,3 +46,30 @@ def test_a_metric_returning_an_array_is_named():
     with pytest.raises(TypeError, match=r"metric 'per_sample_hits' must return one number \(the batch mean\), got "
                                         r"ndarray of shape \(8,\)"):
         lg.Trainer(net, lg.optim.SGD(lr=0.1), metrics=[per_sample_hits], verbose=0).evaluate(x, t)
+
+
+class _Forgets(lg.Layer):
+    """Two parameters; backward fills the gradient of one only."""
+
+    def __init__(self):
+        super().__init__()
+        self.params = {"w": np.ones(3), "v": np.ones(3)}
+        self.grads = {"w": np.zeros(3)}
+
+    def forward(self, x, train=True):
+        self.x = x
+        return x * self.params["w"] * self.params["v"]
+
+    def backward(self, dout):
+        self.grads["w"][...] = (dout * self.x * self.params["v"]).sum(axis=0)
+        return dout * self.params["w"] * self.params["v"]
+
+
+def test_a_parameter_without_gradient_is_refused_instead_of_frozen():
+    """Without packing (with it, the packed buffer gives every parameter a gradient array, zero if never written)."""
+    flatten = False
+    x = np.random.default_rng(4).standard_normal((6, 3))
+    t = np.random.default_rng(5).integers(0, 3, 6)
+    net = lg.Sequential([("mine", _Forgets())], loss=lg.SoftmaxWithLoss())
+    with pytest.raises(KeyError, match="no gradient for parameter 'mine.v'"):
+        lg.Trainer(net, lg.optim.SGD(lr=0.1), verbose=0, flatten_parameters=flatten).fit(x, t, epochs=1)

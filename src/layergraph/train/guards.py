@@ -132,9 +132,16 @@ def checkpoint_optimizer(optimizer, ckpt, path):
 
 
 def update_in_place(optimizer, params, grads, first):
-    """``optimizer.update(params, grads)``; on the *first* update, raise when it rebound an entry of *params*
-    instead of changing the array in place (the layers keep their own arrays, so such an update changes nothing)."""
+    """``optimizer.update(params, grads)``; on the *first* update, raise when a parameter has no gradient or when
+    the update rebound an entry of *params* instead of changing the array in place (the layers keep their own
+    arrays, so such an update changes nothing)."""
     before = [(k, id(v)) for k, v in params.items()] if first else None
+    if first:
+        missing = [k for k in params if k not in grads]
+        if missing:
+            raise KeyError(f"Trainer: no gradient for parameter {missing[0]!r} (and {len(missing) - 1} more): the "
+                           "layer's backward must fill grads under the same keys as params, or the parameter would "
+                           "never change")
     optimizer.update(params, grads)
     if before is not None:
         moved = [k for k, i in before if id(params.get(k)) != i]
