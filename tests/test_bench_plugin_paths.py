@@ -98,7 +98,7 @@ def test_a_plugin_path_imports_the_module_beside_it(dirs):
     (module,) = load_plugins([str(plugin_dir / "lg_plugpath_opt.py")], entry_points=False)
     assert module.lg_plugpath_helper.__file__ == str(plugin_dir / "lg_plugpath_helper.py")
     assert "SiblingSGD" in OPTIMIZER_FACTORIES
-    assert sys.path[0] == str(plugin_dir)                   # first, as for a script, and it stays there
+    assert sys.path[-1] == str(plugin_dir)                  # at the end: nothing already importable is shadowed
     import_module_or_path(str(plugin_dir / "lg_plugpath_opt.py"))
     assert sys.path.count(str(plugin_dir)) == 1             # not added twice
 
@@ -111,7 +111,7 @@ def test_a_relative_plugin_path_too(dirs):
     (sub / "lg_plugpath_opt.py").write_text(PLUGIN)
     module = import_module_or_path("sub/lg_plugpath_opt.py")
     assert module.lg_plugpath_helper.SiblingSGD.__name__ == "SiblingSGD"
-    assert sys.path[0] == str(sub)
+    assert sys.path[-1] == str(sub)
 
 
 def test_a_missing_sibling_is_still_one_line_and_leaves_sys_path_alone(dirs):

@@ -196,3 +196,13 @@ def test_a_float_label_of_two_to_the_63_is_refused(workdir, capsys):
     np.savez("big.npz", x=x, t=np.array([0.0, 1.0] * 10 + [2.0 ** 63]))
     assert_one_line_error(*call(["train", "--data", "big.npz", "--epochs", "1"], capsys),
                           "big.npz: 't' holds the label 9223372036854775808, larger than any class index")
+
+
+def test_integer_labels_for_named_classes_are_indices_in_range():
+    from layergraph.data.class_labels import DataFileError, KnownClasses, Part, encode_labels
+
+    known = KnownClasses(["a", "b", "c"], "m.npz", 3)
+    with pytest.raises(DataFileError, match=r"holds the label 7 \(index 2\), which is not a class of m.npz"):
+        encode_labels("f.npz", [Part("'t'", np.array([0, 1, 7]))], known=known)
+    (codes,), names, _ = encode_labels("f.npz", [Part("'t'", np.array([2, 0, 1]))], known=known)
+    assert codes.tolist() == [2, 0, 1] and names == ["a", "b", "c"]

@@ -189,3 +189,20 @@ def test_missing_hooks_name_the_class_and_the_method():
 
     with pytest.raises(NotImplementedError, match=r"^NoApply: an Optimizer subclass must implement _apply\("):
         NoApply(0.1).update(params, grads)
+
+
+def test_a_rule_mixed_in_ahead_of_an_elementwise_optimizer_is_per_tensor():
+    import numpy as np
+    from layergraph import optim
+
+    class NormalizedRule:
+        def _apply(self, p, g, state, work, hp):
+            p -= hp["lr"] * g / max(float(np.linalg.norm(g)), 1e-12)
+
+    class NormalizedSGD(NormalizedRule, optim.SGD):
+        pass
+
+    class Declared(NormalizedRule, optim.SGD):
+        elementwise = np.True_                               # a NumPy bool is a bool here
+
+    assert NormalizedSGD.elementwise is False and optim.SGD.elementwise is True and Declared.elementwise is True

@@ -126,3 +126,21 @@ def test_subclasses_overriding_the_old_private_hook_keep_working():
             return 1.0 / (t + 1)
 
     assert Old()(3) == 0.25 and Old().values(2).tolist() == [1.0, 0.5]
+
+
+def test_a_subclass_of_a_builtin_overriding_either_hook_is_what_runs():
+    from layergraph.optim.schedules import CosineAnnealingLR
+
+    class FloorOld(CosineAnnealingLR):
+        def _value(self, t):                                # written for the earlier private hook
+            return max(super()._value(t), 0.05)
+
+    class FloorNew(CosineAnnealingLR):
+        def value(self, t):
+            return max(super().value(t), 0.05)
+
+    for cls in (FloorOld, FloorNew):
+        sched = cls(0.1, total_steps=10)
+        assert sched(10) == 0.05 and sched(0) == pytest.approx(0.1)
+        assert sched.values(11)[-1] == 0.05
+    assert CosineAnnealingLR(0.1, total_steps=10)(10) == 0.0

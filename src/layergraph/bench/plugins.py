@@ -2,7 +2,7 @@
 
 A plugin is a dotted module name (``my_package.my_opt``, importable as it is or from the
 current directory, as with ``python -m``) or the path of a ``.py`` file (imported with its
-directory first on ``sys.path``, as a script is run, so it can import the modules beside it); importing it runs
+directory on ``sys.path``, so it can import the modules beside it, as a script can); importing it runs
 its :func:`~layergraph.bench.register_optimizer` / :func:`~layergraph.bench.register_problem`
 calls.  Installed packages can also
 declare entry points in the group ``layergraph.bench`` (a module, or a function
@@ -83,25 +83,28 @@ def _names_missing_spec(exc: ModuleNotFoundError, spec: str) -> bool:
     return bool(exc.name) and (spec == exc.name or spec.startswith(exc.name + "."))
 
 
-def _first_on_path(directory: str) -> bool:
-    """Put *directory* first on ``sys.path`` unless it is on it already; return True when it was added."""
+def _on_path(directory: str) -> bool:
+    """Put *directory* at the end of ``sys.path`` unless it is on it already; return True when it was added.
+
+    At the end, so that nothing the host process already imports from elsewhere is shadowed by a file of the same
+    name beside a plugin."""
     for entry in sys.path:
         try:
             if Path(entry or ".").resolve() == Path(directory).resolve():
                 return False
         except OSError:
             continue
-    sys.path.insert(0, directory)
+    sys.path.append(directory)
     importlib.invalidate_caches()
     return True
 
 
 def _cwd_on_path() -> bool:
-    """Put the current directory first on ``sys.path`` (as ``python -m`` does) unless it is there already.
+    """Put the current directory on ``sys.path`` (at the end, see :func:`_on_path`) unless it is there already.
 
     Returns True when it was added.
     """
-    return _first_on_path(os.getcwd())
+    return _on_path(os.getcwd())
 
 
 def _import_name(spec: str):
@@ -119,11 +122,11 @@ def _import_name(spec: str):
 
 
 def _import_path(path: Path):
-    """Import the file *path*, with its directory first on ``sys.path`` (as running it as a script does), so that
+    """Import the file *path*, with its directory on ``sys.path`` (at the end, see :func:`_on_path`), so that
     it can import the modules beside it, now and in functions it calls later; the directory is taken off again
     when the import fails and it was not on the path before."""
     name = _module_name_for_path(path)
-    added = _first_on_path(str(path.parent))
+    added = _on_path(str(path.parent))
     if name in sys.modules and _same_file(getattr(sys.modules[name], "__file__", None), path):
         return sys.modules[name]
     module_spec = importlib.util.spec_from_file_location(name, path)
@@ -145,10 +148,10 @@ def import_module_or_path(spec: str, what: str = "plugin"):
     Parameters
     ----------
     spec : str
-        A dotted module name, importable as it is or from the current directory (which is then put first on
-        ``sys.path``, as ``python -m`` does, so worker processes find it too), or the path of a ``.py`` file
+        A dotted module name, importable as it is or from the current directory (which is then put on
+        ``sys.path``, at its end, so worker processes find it too), or the path of a ``.py`` file
         (anything ending in ``.py`` or containing a path separator), imported under its file name's stem with
-        its directory first on ``sys.path``, as running it as a script does, so that it can import the modules
+        its directory on ``sys.path`` (at the end, so nothing is shadowed), so that it can import the modules
         beside it (worker processes import it the same way).
     what : str, default "plugin"
         How error messages name the thing imported (e.g. ``"--module"``).

@@ -246,7 +246,14 @@ def _to_known(path, part, v, known):
                                 f"class of {known.source} (its classes: {_show(names)})")
         index = {c: k for k, c in enumerate(names)}
         return np.array([index[c] for c in text.tolist()], dtype=np.int64)
-    return v
+    # numbers for a network whose classes have names: class indices, which must be in range
+    i = None if numbers is None else next((i for i, k in enumerate(numbers) if not 0 <= k < len(names)), None)
+    if numbers is None or i is not None:
+        bad = v[0] if numbers is None else v[i]
+        raise DataFileError(f"{path}: {part.key} holds the label {_label(bad)}{part.where(i or 0)}, which is not a "
+                            f"class of {known.source} (its classes: {_show(names)}, or their indices 0.."
+                            f"{len(names) - 1})")
+    return np.array(numbers, dtype=np.int64)
 
 
 def _integers(v):

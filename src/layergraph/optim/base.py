@@ -142,11 +142,20 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "elementwise" in cls.__dict__:
-            if not isinstance(cls.__dict__["elementwise"], bool):
+            flag = cls.__dict__["elementwise"]
+            if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{cls.__name__}: class attribute 'elementwise' must be True or False, "
-                                f"got {type(cls.__dict__['elementwise']).__name__}")
-        elif "_apply" in cls.__dict__:
-            cls.elementwise = False  # a new rule is per-tensor until it declares itself element-wise
+                                f"got {type(flag).__name__}")
+            cls.elementwise = bool(flag)
+        else:
+            # the rule that runs is the first _apply in the MRO; an element-wise flag counts only when the rule's
+            # class or a more derived one declared it (a rule mixed in ahead of an element-wise optimizer is
+            # per-tensor until a class says otherwise)
+            mro = cls.__mro__
+            rule = next((i for i, c in enumerate(mro) if "_apply" in vars(c)), None)
+            flag = next((i for i, c in enumerate(mro) if "elementwise" in vars(c)), None)
+            if rule is not None and (flag is None or flag > rule):
+                cls.elementwise = False
 
     def __init__(self, lr, *, weight_decay=0.0, groups=(), on_nonfinite="raise"):
         self._hp = {}

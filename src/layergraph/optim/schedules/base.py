@@ -61,7 +61,17 @@ class Schedule:
 
     def __call__(self, t) -> float:
         t = check_int(type(self).__name__, "t", t, minimum=0)
-        return check_lr(f"{type(self).__name__}.value", self.value(t), t)
+        return check_lr(f"{type(self).__name__}.value", self._hook()(t), t)
+
+    def _hook(self):
+        """The hook of the most derived class that defines one: ``value`` or, in code written for earlier
+        versions, ``_value`` (so a subclass of a built-in overriding either is what runs)."""
+        for cls in type(self).__mro__:
+            if "value" in vars(cls):
+                return self.value
+            if "_value" in vars(cls):
+                return self._value
+        return self.value
 
     def value(self, t: int) -> float:
         """The learning rate at step *t*: the hook subclasses implement.
@@ -76,11 +86,11 @@ class Schedule:
         float
             Finite and ``>= 0`` (``sched(t)`` checks it).
         """
-        return self._value(t)
+        raise NotImplementedError(f"{type(self).__name__}: a Schedule subclass must implement value(t)")
 
     def _value(self, t: int) -> float:
-        # Older subclasses override this name; new ones override value(t).
-        raise NotImplementedError(f"{type(self).__name__}: a Schedule subclass must implement value(t)")
+        # Code written for earlier versions overrides this name (see _hook); calling it reaches the built-in maths.
+        return self.value(t)
 
     def values(self, n) -> np.ndarray:
         """The first ``n`` values, ``[sched(0), ..., sched(n-1)]``.
@@ -91,7 +101,8 @@ class Schedule:
         """
         n = check_int(type(self).__name__, "n", n, minimum=0)
         owner = f"{type(self).__name__}.value"
-        return np.array([check_lr(owner, self.value(t), t) for t in range(n)], dtype=np.float64)
+        hook = self._hook()
+        return np.array([check_lr(owner, hook(t), t) for t in range(n)], dtype=np.float64)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
