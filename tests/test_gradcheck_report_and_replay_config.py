@@ -92,3 +92,35 @@ def test_unknown_class_keeps_its_custom_objects_message(tmp_path):
     path = GradCheckError(_failing(KeepsD)).save(tmp_path / "keeps.npz")
     with pytest.raises(ValueError, match=r"unknown layer class 'KeepsD'; pass it in custom_objects"):
         lg.gradcheck.replay(path)
+
+
+def test_a_saved_case_that_declares_more_than_it_holds_is_refused_before_allocating(tmp_path):
+    """An entry whose header declares 10**11 float64 values in a file of a few hundred bytes."""
+    import io
+    import zipfile
+
+    import numpy as np
+    import pytest
+
+    from layergraph.gradcheck.replay import load_case
+
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000,), }"
+    header += b" " * (118 - len(header)) + b"\n"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("format.npy", _npy(np.array("x")))
+        z.writestr("x.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + b"\0" * 64)
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(ValueError, match="gradcheck.replay: .*declares"):
+        load_case(path)
+
+
+def _npy(array):
+    import io
+
+    import numpy as np
+
+    out = io.BytesIO()
+    np.save(out, array, allow_pickle=False)
+    return out.getvalue()

@@ -152,36 +152,48 @@ def _get(data, prefix):
     return {k[len(prefix) + 1:]: data[k] for k in keys}
 
 
+class _Entries(dict):
+    """The arrays of a saved case by entry name, with ``files`` as ``np.load``'s archives have."""
+
+    @property
+    def files(self):
+        return list(self)
+
+
 def load_case(path, custom_objects=None):
     """Read a saved case; return ``(layer, x, t, options)`` ready for :func:`~layergraph.gradcheck`."""
+    from ..data.npy_files import DataFileError, read_npz
     from ..train.architecture import build_network
 
-    with np.load(os.fspath(path), allow_pickle=False) as data:
-        if "format" not in data.files or str(data["format"]) != FORMAT:
-            raise ValueError(f"gradcheck.replay: {os.fspath(path)!r} is not a {FORMAT} file")
-        try:
-            net = build_network(json.loads(str(data["architecture"])), custom_objects=custom_objects)
-        except ValueError as err:
-            if not isinstance(err.__cause__, TypeError):  # e.g. an unknown class: the message says what to pass
-                raise
-            raise ValueError(f"gradcheck.replay: cannot rebuild the layer saved in {os.fspath(path)!r}: {err}; "
-                             f"{REBUILD_HINT}") from err
-        state = {k[len("state/"):]: data[k] for k in data.files if k.startswith("state/")}
-        net.load_state_dict(state)
-        gens = [obj for kind, obj in walk_generators_and_buffers(net) if kind == "generator"]
-        saved = json.loads(str(data["generators"]))
-        if len(gens) != len(saved):
-            raise ValueError(f"gradcheck.replay: the rebuilt layer has {len(gens)} random generators, the file "
-                             f"saved {len(saved)}")
-        for gen, st in zip(gens, saved):
-            gen.bit_generator.state = st
-        x, t = _get(data, "x"), _get(data, "t")
-        options = json.loads(str(data["options"]))
-        layer = _unwrap(net, str(data["wrap"]))
-        if "name" in data.files and layer is not net:
-            from ..layers.composite import set_qualname
+    try:   # every entry's declared size is checked against the file before anything is allocated
+        data = _Entries(read_npz(os.fspath(path)))
+    except DataFileError as err:
+        raise ValueError(f"gradcheck.replay: {err}") from None
+    if "format" not in data.files or str(data["format"]) != FORMAT:
+        raise ValueError(f"gradcheck.replay: {os.fspath(path)!r} is not a {FORMAT} file")
+    try:
+        net = build_network(json.loads(str(data["architecture"])), custom_objects=custom_objects)
+    except ValueError as err:
+        if not isinstance(err.__cause__, TypeError):  # e.g. an unknown class: the message says what to pass
+            raise
+        raise ValueError(f"gradcheck.replay: cannot rebuild the layer saved in {os.fspath(path)!r}: {err}; "
+                         f"{REBUILD_HINT}") from err
+    state = {k[len("state/"):]: data[k] for k in data.files if k.startswith("state/")}
+    net.load_state_dict(state)
+    gens = [obj for kind, obj in walk_generators_and_buffers(net) if kind == "generator"]
+    saved = json.loads(str(data["generators"]))
+    if len(gens) != len(saved):
+        raise ValueError(f"gradcheck.replay: the rebuilt layer has {len(gens)} random generators, the file "
+                         f"saved {len(saved)}")
+    for gen, st in zip(gens, saved):
+        gen.bit_generator.state = st
+    x, t = _get(data, "x"), _get(data, "t")
+    options = json.loads(str(data["options"]))
+    layer = _unwrap(net, str(data["wrap"]))
+    if "name" in data.files and layer is not net:
+        from ..layers.composite import set_qualname
 
-            set_qualname(layer, str(data["name"]))
+        set_qualname(layer, str(data["name"]))
     return layer, x, t, options
 
 
