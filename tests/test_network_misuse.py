@@ -437,3 +437,11 @@ def test_a_graph_names_the_node_whose_backward_returns_a_gradient_of_another_sha
     with pytest.raises(lg.ShapeError, match=r"node 'mine' \(_WrongDx\) returned a gradient of shape \(4, 2\) for its "
                                             r"input 'fc1' from backward, expected \(4, 3\)"):
         g.backward(np.ones((4, 3)))
+
+
+def test_a_residual_block_keeps_the_dtype_of_its_parameters():
+    res = lg.Residual(lg.Affine(3, 3, rng=0))
+    y = res.forward(np.ones((2, 3)))                             # float64 input, float32 block
+    assert y.dtype == np.float32 and res.backward(np.ones((2, 3), np.float32)).dtype == np.float32
+    ref = lg.Affine(3, 3, rng=0).forward(np.ones((2, 3))) + np.float32(1.0)
+    assert np.array_equal(y, ref)

@@ -58,6 +58,8 @@ class Residual(Composite):
             raise ShapeError(f"{describe(self)}: the block's output {shape_str(np.shape(out))} must have the shape "
                              f"of {what} {shape_str(np.shape(skip))}")
         self._shape = np.shape(out)
+        if isinstance(out, np.ndarray) and out.dtype.kind == "f" and np.result_type(out, skip) != out.dtype:
+            return out + np.asarray(skip, dtype=out.dtype)   # the block's dtype, as the layers cast their input
         return out + skip
 
     def backward(self, dout):
