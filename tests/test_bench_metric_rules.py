@@ -114,3 +114,32 @@ def test_the_command_refuses_an_unknown_baseline_before_running(tmp_path, capsys
     assert code == 1
     assert "--baseline 'nope' is not one of the optimizers to run: sgd, adam" in capsys.readouterr().err
     assert not (tmp_path / "res").exists()
+
+
+def test_the_report_says_when_the_seeds_cannot_separate_the_optimizers():
+    from layergraph.bench.report_notes import seeds_needed, wilcoxon_floor
+
+    assert [seeds_needed(m) for m in (1, 2, 3, 4, 6, 7)] == [6, 7, 7, 8, 8, 9]
+    for m in range(1, 10):                                       # the smallest n with m * 2 / 2**n below 0.05
+        n = seeds_needed(m)
+        assert wilcoxon_floor(n, m) < 0.05 <= wilcoxon_floor(n - 1, m)
+    records = [_final(opt, seed, 10, value=v + 0.01 * seed) for seed in range(1, 6)
+               for opt, v in (("A", 0.9), ("B", 0.8), ("C", 0.7))]
+    text = markdown_report(records)
+    assert "With 5 paired seeds and 2 comparison(s) the smallest Holm-adjusted Wilcoxon p-value is 0.125" in text
+    assert "7 seeds or more" in text
+    records = [_final(opt, seed, 10, value=v + 0.01 * seed) for seed in range(1, 8) for opt, v in (("A", .9), ("B", .8))]
+    assert "smallest Holm-adjusted" not in markdown_report(records)
+
+
+def test_edge_means_the_edge_of_the_search_range_for_random_searches():
+    from layergraph.bench.report_notes import at_edge
+    from layergraph.bench.space import LogUniform
+
+    protocol = {"method": "sobol", "search_spaces": {"SGD": {"lr": LogUniform(0.003, 3.0).describe()}}}
+    tried = [{"hyperparameters": {"lr": v}} for v in (0.01, 0.05, 0.8822, 0.2)]
+    assert not at_edge({"lr": 0.8822}, tried, protocol, "SGD")      # the largest tried, but mid-range
+    assert at_edge({"lr": 2.5}, tried, protocol, "SGD") and at_edge({"lr": 0.0035}, tried, protocol, "SGD")
+    grid = dict(protocol, method="grid")
+    assert at_edge({"lr": 0.8822}, tried, grid, "SGD")               # a grid spans its range: the largest tried
+    assert not at_edge({"lr": 0.2}, tried, grid, "SGD")

@@ -28,9 +28,24 @@ def test_wilcoxon_exact_matches_scipy_without_ties():
 
 def test_wilcoxon_approx_matches_scipy_with_ties_and_zeros():
     d = np.array([1.0, 1.0, -2.0, 3.0, 0.0, 2.0, 4.0, -1.0, 5.0, 3.0, 0.0, 6.0])
-    stat, p = wilcoxon_signed_rank(d)
+    stat, p = wilcoxon_signed_rank(d, method="approx")
     ref = stats.wilcoxon(d, zero_method="wilcox", correction=False, method="approx")
     assert stat == ref.statistic and p == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+@pytest.mark.parametrize("d", [[-.01, -.01, -.02, -.03, -.04],                   # the smallest p with 5: 1/16
+                               [1.0, 1.0, -2.0, 3.0, 0.0, 2.0, 4.0, -1.0, 5.0, 3.0, 0.0, 6.0],
+                               [0.1, 0.1, 0.1, -0.1, 0.2, 0.2, 0.3]])
+def test_wilcoxon_with_ties_is_the_exact_conditional_test(d):
+    d = np.asarray(d)
+    stat, p = wilcoxon_signed_rank(d)                   # auto: exact for at most 50 differences, ties or not
+    ref = stats.wilcoxon(d, zero_method="wilcox", method=stats.PermutationMethod(n_resamples=np.inf))
+    assert p == pytest.approx(ref.pvalue, rel=1e-12)
+    n = d[d != 0].size
+    ranks = stats.rankdata(np.abs(d[d != 0]))
+    flips = np.array(np.meshgrid(*[[0.0, 1.0]] * n)).reshape(n, -1).T @ ranks
+    low = np.mean(flips <= stat + 1e-9)                 # P(R+ <= min(R+, R-)), by enumeration
+    assert p == pytest.approx(min(1.0, 2 * low), rel=1e-12)
 
 
 def test_holm_on_a_hand_computed_example():

@@ -106,7 +106,9 @@ def plot_curves(runs_by_optimizer: dict, path, *, title: str | None = None) -> P
         _epoch_ticks(ax, batches, top)
     ax.grid(True, alpha=0.3)
     if title:
-        ax.set_title(f"{title}: mean and 95% interval over seeds")
+        what = ("geometric mean and 95% interval of the log over seeds" if metric is not None and log
+                else "mean and 95% interval over seeds")
+        ax.set_title(f"{title}: {what}")
     return _finish(fig, ax, path)
 
 

@@ -6,8 +6,8 @@ shared variation.  This module holds the statistics of the report, written out h
 (and tested against SciPy on fixed inputs):
 
 * :func:`paired_t` - Student's t on the per-seed differences (``scipy.stats.ttest_rel``);
-* :func:`wilcoxon_signed_rank` - the signed-rank test on the same differences, exact for
-  small samples without ties (``scipy.stats.wilcoxon``);
+* :func:`wilcoxon_signed_rank` - the signed-rank test on the same differences, exact (given the
+  mid-ranks of tied differences) for up to 50 seeds (``scipy.stats.wilcoxon`` with a permutation method);
 * :func:`holm` - Holm's step-down adjustment of p-values over several comparisons;
 * :func:`bootstrap_ci` - a percentile bootstrap interval of a mean, used over the *test
   examples* to show how precisely a fixed test set measures a metric or a difference
@@ -61,16 +61,6 @@ def paired_t(a, b, confidence: float = 0.95) -> tuple[float, float, float, float
     return mean, float(t), float(2.0 * student_t.sf(abs(t), n - 1)), half
 
 
-def _exact_signed_rank_cdf(n: int) -> np.ndarray:
-    """``P(T+ <= k)`` for k = 0 .. n(n+1)/2 under the null (no ties): counts of subset sums of 1..n."""
-    top = n * (n + 1) // 2
-    counts = np.zeros(top + 1, dtype=np.float64)
-    counts[0] = 1.0
-    for r in range(1, n + 1):
-        counts[r:] = counts[r:] + counts[:-r].copy()
-    return np.cumsum(counts) / 2.0 ** n
-
-
 def _ranks(x: np.ndarray) -> np.ndarray:
     """Average ranks (1-based), ties sharing the mean of their positions."""
     order = np.argsort(x, kind="mergesort")
@@ -86,6 +76,20 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _exact_conditional_p(ranks, stat):
+    """Two-sided p of the signed-rank statistic *stat* given the (mid-)ranks: ``P(min(R+, R-) <= stat)`` with
+    every one of the ``2**n`` sign patterns equally likely, by dynamic programming over doubled rank sums (mid-ranks
+    are multiples of 1/2)."""
+    doubled = np.rint(2 * np.asarray(ranks)).astype(np.int64)
+    counts = np.zeros(int(doubled.sum()) + 1)
+    counts[0] = 1.0
+    for r in doubled:                       # each rank is either in R+ (shift by r) or not
+        counts[r:] = counts[r:] + counts[:-r].copy()
+    total = counts.sum()
+    low = counts[:int(round(2 * stat)) + 1].sum() / total
+    return float(min(1.0, 2.0 * low))
+
+
 def wilcoxon_signed_rank(d, method: str = "auto") -> tuple[float, float]:
     """Wilcoxon signed-rank test of the differences ``d`` (two-sided; zero differences dropped).
 
@@ -93,9 +97,10 @@ def wilcoxon_signed_rank(d, method: str = "auto") -> tuple[float, float]:
     ----------
     d : array_like, shape (n,)
     method : {"auto", "exact", "approx"}
-        ``"exact"``: the null distribution of the rank sum enumerated (no ties allowed); ``"approx"``: the
-        normal approximation with the tie correction of the variance and no continuity correction;
-        ``"auto"``: exact for at most 50 non-zero differences without ties, else approximate.
+        ``"exact"``: the null distribution of the rank sum given these ranks, every sign pattern equally likely
+        (tied differences share their mid-rank; the exact conditional test); ``"approx"``: the normal
+        approximation with the tie correction of the variance and no continuity correction; ``"auto"``: exact for
+        at most 50 non-zero differences, else approximate.
 
     Returns
     -------
@@ -111,14 +116,10 @@ def wilcoxon_signed_rank(d, method: str = "auto") -> tuple[float, float]:
     ranks = _ranks(np.abs(x))
     r_plus, r_minus = float(ranks[x > 0].sum()), float(ranks[x < 0].sum())
     stat = min(r_plus, r_minus)
-    ties = np.unique(np.abs(x)).size != n
     if method not in ("auto", "exact", "approx"):
         raise ValueError(f"wilcoxon_signed_rank: method must be 'auto', 'exact' or 'approx', got {method!r}")
-    if method == "exact" and ties:
-        raise ValueError("wilcoxon_signed_rank: the exact method needs differences without ties")
-    if method == "exact" or (method == "auto" and n <= 50 and not ties):
-        cdf = _exact_signed_rank_cdf(n)
-        return stat, float(min(1.0, 2.0 * cdf[int(round(stat))]))
+    if method == "exact" or (method == "auto" and n <= 50):
+        return stat, _exact_conditional_p(ranks, stat)
     from scipy.stats import norm
 
     _, counts = np.unique(np.abs(x), return_counts=True)

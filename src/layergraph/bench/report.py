@@ -21,6 +21,7 @@ import numpy as np
 
 from .pairwise import bootstrap_ci, compare_paired
 from .records import read_records
+from .report_notes import at_edge, problem_notes
 from .space import format_value
 from .stats import mean_ci, performance_profile
 from .table import format_table
@@ -44,7 +45,7 @@ INTERVALS_TEXT = (
     "examples measure the metric. *Difference*: optimizer minus reference on the same seeds (paired), with the "
     "half-width of its 95% paired-t interval; *p (t)* and *p (W)* are the paired t-test and Wilcoxon "
     "signed-rank p-values, Holm-adjusted over the comparisons of the problem; *test-set diff.* is the bootstrap "
-    "interval of the difference over the test examples. An optimizer is marked **≈** (not distinguishable from "
+    "interval of the difference over the test examples. An optimizer is marked **≈** (not shown different from "
     "the reference) unless both adjusted p-values are below 0.05.")
 
 
@@ -196,12 +197,6 @@ def profile_ties(costs: dict) -> int:
     return int(np.sum(np.isfinite(best) & ((table == best).sum(axis=0) >= 2)))
 
 
-def _at_edge(selected: dict, tuned: list) -> bool:
-    """True when ``selected["lr"]`` is the smallest or largest of at least 3 distinct tried rates."""
-    lrs = sorted({t["hyperparameters"].get("lr") for t in tuned} - {None})
-    return len(lrs) >= 3 and selected.get("lr") in (lrs[0], lrs[-1])
-
-
 def _pm(mc, digits=4):
     mean, half = mc
     if mean is None:
@@ -215,7 +210,7 @@ def _p(v):
     return "-" if v is None or math.isnan(v) else (f"{v:.3f}" if v >= 0.001 else f"{v:.1e}")
 
 
-def _problem_section(prob, by_opt, records, tuning, baseline, plots) -> list[str]:
+def _problem_section(prob, by_opt, records, tuning, baseline, plots, protocol=None) -> list[str]:
     any_run = next(iter(by_opt.values()))
     m = any_run["metric"]
     spec = next(r for r in records if r["problem"]["name"] == prob)["problem"]
@@ -239,7 +234,7 @@ def _problem_section(prob, by_opt, records, tuning, baseline, plots) -> list[str
         tuned = tuning.get(prob, {}).get(opt, [])
         trials = len({r.get("trial") for r in tuned})
         hp = ", ".join(f"{k}={format_value(v)}" for k, v in s["hyperparameters"].items())
-        if _at_edge(s["hyperparameters"], tuned):
+        if at_edge(s["hyperparameters"], tuned, protocol, opt):
             hp += " (edge)"
         ts = "-" if s["test_set"] is None else f"[{s['test_set'][0]:.4f}, {s['test_set'][1]:.4f}]"
         c = comp.get(opt)
@@ -266,12 +261,7 @@ def _problem_section(prob, by_opt, records, tuning, baseline, plots) -> list[str
                             "test-set interval", "difference", "p (t)", "p (W)", "test-set diff.", "≈ ref",
                             "test loss", "reached", "median steps to target", "median seconds to target"],
                            rows, fmt="markdown"), ""]
-    notes = sorted({r["test_per_example_note"] for rs in finals.values() for r in rs if r.get("test_per_example_note")})
-    notes = [f"Test-set intervals: {note}." for note in notes]
-    early = sorted({r["seed"] for rs in finals.values() for r in rs if r.get("steps_to_target") == 0})
-    if early:
-        notes.append(f"The initial network already meets the target on seed(s) {', '.join(map(str, early))}: time "
-                     "to target says nothing about the optimizers there; choose a stricter target.")
+    notes = problem_notes(finals, {o: c for o, c in comp.items() if o != ref})
     lines += notes + ([""] if notes else [])
     if plots:
         for key, what in ((f"curves-{prob}", "validation curves"), (f"sensitivity-{prob}", "sensitivity")):
@@ -321,7 +311,7 @@ def markdown_report(records, protocol: dict | None = None, plots: dict | None = 
                   "step figures (steps to target, the performance profile) and metrics are compared.", ""]
     lines += [INTERVALS_TEXT, ""]
     for prob, by_opt in summary.items():
-        lines += _problem_section(prob, by_opt, records, tuning, baseline, plots)
+        lines += _problem_section(prob, by_opt, records, tuning, baseline, plots, protocol)
     costs = profile_costs(records)
     n_inst = len(next(iter(costs.values()), []))
     if n_inst and len(costs) > 1:
