@@ -126,7 +126,8 @@ def test_the_report_says_when_the_seeds_cannot_separate_the_optimizers():
     records = [_final(opt, seed, 10, value=v + 0.01 * seed) for seed in range(1, 6)
                for opt, v in (("A", 0.9), ("B", 0.8), ("C", 0.7))]
     text = markdown_report(records)
-    assert "With 5 paired seeds and 2 comparison(s) the smallest Holm-adjusted Wilcoxon p-value is 0.125" in text
+    assert "With at most 5 non-zero paired differences and 2 comparison(s) the smallest Holm-adjusted Wilcoxon "\
+           "p-value is 0.125" in text
     assert "7 seeds or more" in text
     records = [_final(opt, seed, 10, value=v + 0.01 * seed) for seed in range(1, 8) for opt, v in (("A", .9), ("B", .8))]
     assert "smallest Holm-adjusted" not in markdown_report(records)
@@ -143,3 +144,15 @@ def test_edge_means_the_edge_of_the_search_range_for_random_searches():
     grid = dict(protocol, method="grid")
     assert at_edge({"lr": 0.8822}, tried, grid, "SGD")               # a grid spans its range: the largest tried
     assert not at_edge({"lr": 0.2}, tried, grid, "SGD")
+
+
+def test_the_seed_note_counts_non_zero_differences_of_the_best_placed_comparison():
+    # E lost 3 of its 10 seeds (diverged); the others have 10 non-zero differences each: no floor problem
+    records = [_final(opt, seed, 10, value=v + 0.001 * seed) for seed in range(1, 11)
+               for opt, v in (("A", 0.9), ("B", 0.8), ("C", 0.7), ("D", 0.6))]
+    records += [_final("E", seed, 10, value=0.5 + 0.001 * seed) for seed in range(1, 8)]
+    assert "smallest Holm-adjusted" not in markdown_report(records)
+    # 6 seeds, one of them a zero difference: 5 count, and 2/2**5 = 0.0625
+    records = [_final("A", s, 10, value=0.9 + 0.01 * s) for s in range(1, 7)]
+    records += [_final("B", s, 10, value=(0.9 + 0.01 * s) if s == 1 else 0.5 + 0.01 * s) for s in range(1, 7)]
+    assert "With at most 5 non-zero paired differences and 1 comparison(s)" in markdown_report(records)

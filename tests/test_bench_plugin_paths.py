@@ -171,3 +171,22 @@ def test_gradcheck_module_path_with_worker_processes(dirs, capsys, monkeypatch):
     assert code == 0, out.err
     assert "PASS  SiblingScaled/scaled" in out.out and "all 1 checks pass" in out.out
     assert "fork" in contexts                               # the 600 weights went to the worker processes
+
+
+def test_a_plugins_own_sibling_wins_over_a_module_of_the_same_name_elsewhere(tmp_path, monkeypatch):
+    other, plug = tmp_path / "other", tmp_path / "plug"
+    other.mkdir()
+    plug.mkdir()
+    (other / "lg_pp_helpers.py").write_text("WHERE = 'other'\n")
+    (plug / "lg_pp_helpers.py").write_text("WHERE = 'plugin'\n")
+    (plug / "lg_pp_opt.py").write_text("import lg_pp_helpers\nWHERE = lg_pp_helpers.WHERE\n")
+    monkeypatch.syspath_prepend(str(other))
+    try:
+        module = import_module_or_path(str(plug / "lg_pp_opt.py"))
+        assert module.WHERE == "plugin"
+        assert sys.path[-1] == str(plug) and sys.path[0] != str(plug)   # afterwards at the end only
+    finally:
+        for name in ("lg_pp_opt", "lg_pp_helpers"):
+            sys.modules.pop(name, None)
+        if str(plug) in sys.path:
+            sys.path.remove(str(plug))

@@ -144,3 +144,21 @@ def test_a_subclass_of_a_builtin_overriding_either_hook_is_what_runs():
         assert sched(10) == 0.05 and sched(0) == pytest.approx(0.1)
         assert sched.values(11)[-1] == 0.05
     assert CosineAnnealingLR(0.1, total_steps=10)(10) == 0.0
+
+
+def test_old_and_new_hooks_mix_in_any_order():
+    class Old(Schedule):
+        def __init__(self, lr0):
+            self.lr0 = lr0
+
+        def _value(self, t):
+            return self.lr0 * 0.5 ** t
+
+    class New(Old):
+        def value(self, t):
+            return 0.5 * super().value(t)
+
+    assert Old(1.0).value(3) == 0.125 and Old(1.0)(3) == 0.125
+    assert New(1.0)(3) == 0.0625 and New(1.0).values(2).tolist() == [0.5, 0.25]
+    with pytest.raises(NotImplementedError, match="must implement value"):
+        Schedule()(0)

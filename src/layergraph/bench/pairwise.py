@@ -118,6 +118,9 @@ def wilcoxon_signed_rank(d, method: str = "auto") -> tuple[float, float]:
     stat = min(r_plus, r_minus)
     if method not in ("auto", "exact", "approx"):
         raise ValueError(f"wilcoxon_signed_rank: method must be 'auto', 'exact' or 'approx', got {method!r}")
+    if method == "exact" and n > 1000:
+        raise ValueError(f"wilcoxon_signed_rank: the exact method counts 2**n sign patterns in floating point, "
+                         f"at most 1000 non-zero differences; got {n} (use method='approx')")
     if method == "exact" or (method == "auto" and n <= 50):
         return stat, _exact_conditional_p(ranks, stat)
     from scipy.stats import norm
@@ -188,6 +191,8 @@ class PairedResult:
     p_wilcoxon_holm: float = math.nan
     test_low: float | None = None
     test_high: float | None = None
+    #: Seeds whose difference is not zero: what the Wilcoxon test counts.
+    n_nonzero: int | None = None
 
     @property
     def distinguishable(self) -> bool:
@@ -236,7 +241,8 @@ def compare_paired(values: dict, reference: str, *, per_example: dict | None = N
                 d = np.mean([np.asarray(pa[s], dtype=np.float64) - np.asarray(pb[s], dtype=np.float64)
                              for s in common], axis=0)
                 _, low, high = bootstrap_ci(d, n_resamples=n_resamples, seed=seed)
-        out.append(PairedResult(opt, reference, len(common), diff, half, p_t, p_w, test_low=low, test_high=high))
+        out.append(PairedResult(opt, reference, len(common), diff, half, p_t, p_w, test_low=low, test_high=high,
+                                n_nonzero=int(np.count_nonzero(a - b))))
     tested = [i for i, r in enumerate(out) if not math.isnan(r.p_t)]
     if tested:
         pt = holm([0.0 if math.isnan(out[i].p_t) else out[i].p_t for i in tested])
@@ -244,5 +250,5 @@ def compare_paired(values: dict, reference: str, *, per_example: dict | None = N
         for k, i in enumerate(tested):
             r = out[i]
             out[i] = PairedResult(r.optimizer, r.reference, r.n, r.difference, r.half_width, r.p_t, r.p_wilcoxon,
-                                  float(pt[k]), float(pw[k]), r.test_low, r.test_high)
+                                  float(pt[k]), float(pw[k]), r.test_low, r.test_high, r.n_nonzero)
     return out

@@ -122,23 +122,31 @@ def _import_name(spec: str):
 
 
 def _import_path(path: Path):
-    """Import the file *path*, with its directory on ``sys.path`` (at the end, see :func:`_on_path`), so that
-    it can import the modules beside it, now and in functions it calls later; the directory is taken off again
-    when the import fails and it was not on the path before."""
+    """Import the file *path* so that it can import the modules beside it.
+
+    While it is imported its directory is first on ``sys.path`` (as for a script, so its own siblings win over
+    modules of the same name elsewhere); afterwards the directory stays at the end of ``sys.path`` (for imports
+    its functions make later), where it shadows nothing the host process imports. It is taken off again when
+    the import fails and it was not on the path before."""
     name = _module_name_for_path(path)
-    added = _on_path(str(path.parent))
+    folder = str(path.parent)
+    added = _on_path(folder)
     if name in sys.modules and _same_file(getattr(sys.modules[name], "__file__", None), path):
         return sys.modules[name]
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # before exec: classes defined there pickle by this module name
+    sys.path.insert(0, folder)
     try:
         module_spec.loader.exec_module(module)
     except BaseException:
         sys.modules.pop(name, None)
-        if added and str(path.parent) in sys.path:
-            sys.path.remove(str(path.parent))
+        if added and sys.path[-1] == folder:
+            del sys.path[-1]
         raise
+    finally:
+        if sys.path and sys.path[0] == folder:
+            del sys.path[0]          # the entry at the end (from _on_path) stays
     return module
 
 

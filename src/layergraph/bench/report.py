@@ -255,8 +255,9 @@ def _problem_section(prob, by_opt, records, tuning, baseline, plots, protocol=No
                      "-" if s["baseline"] else secs])
     lines += [f"Final runs on the test set; reference for the paired comparison: **{ref}**"
               + (" (given with --baseline)" if baseline and ref == baseline else f" (the best mean {m['name']})")
-              + ". \"(edge)\": the selected learning rate is the smallest or largest tried, so the search range "
-              "may be too narrow.", "",
+              + ". \"(edge)\": the selected learning rate is in the outer tenth of its log-scale search range "
+              "(random and sobol search) or the smallest or largest tried (grid), so the range may be too narrow.",
+              "",
               format_table(["optimizer", "trials", "selected", "ok", f"test {m['name']} (seed interval)",
                             "test-set interval", "difference", "p (t)", "p (W)", "test-set diff.", "≈ ref",
                             "test loss", "reached", "median steps to target", "median seconds to target"],

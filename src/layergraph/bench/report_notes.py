@@ -7,8 +7,9 @@ _BOUNDS = re.compile(r"\[\s*([^,\]]+)\s*,\s*([^\]]+)\]")
 
 
 def wilcoxon_floor(n_seeds: int, n_comparisons: int) -> float:
-    """The smallest Holm-adjusted two-sided Wilcoxon p-value that *n_comparisons* comparisons on *n_seeds* paired
-    seeds can reach: ``m * 2 / 2**n`` (every difference of one sign, in the first comparison), at most 1."""
+    """The smallest Holm-adjusted two-sided Wilcoxon p-value that *n_comparisons* comparisons can reach when the
+    one with the most non-zero differences has *n_seeds* of them: ``m * 2 / 2**n`` (every difference of one sign;
+    ties do not change it), at most 1."""
     return min(1.0, n_comparisons * 2.0 ** (1 - n_seeds))
 
 
@@ -33,13 +34,15 @@ def problem_notes(finals: dict, comparisons: dict) -> list:
                      "to target says nothing about the optimizers there; choose a stricter target.")
     tested = [c for c in comparisons.values() if not math.isnan(c.p_t)]
     if tested:
-        n, m = min(c.n for c in tested), len(tested)
+        n = max(c.n if c.n_nonzero is None else c.n_nonzero for c in tested)
+        m = len(tested)
         floor = wilcoxon_floor(n, m)
         if floor >= 0.05:
-            lines.append(f"With {n} paired seeds and {m} comparison(s) the smallest Holm-adjusted Wilcoxon p-value "
+            lines.append(f"With at most {n} non-zero paired differences and {m} comparison(s) the smallest "
+                         f"Holm-adjusted Wilcoxon p-value "
                          f"is {floor:.3g}, so no optimizer can be shown different from the reference here (\"≈\" "
                          f"then means \"not shown different\", not \"equal\"); {seeds_needed(m)} seeds or more "
-                         "can separate them.")
+                         "(with non-zero differences) can separate them.")
     return lines
 
 
@@ -54,7 +57,7 @@ def at_edge(selected: dict, tuned: list, protocol: dict | None = None, optimizer
     if lr is None:
         return False
     described = ((protocol or {}).get("search_spaces") or {}).get(optimizer, {}).get("lr")
-    found = _BOUNDS.search(described) if isinstance(described, str) and "log" in described else None
+    found = _BOUNDS.search(described) if isinstance(described, str) and described.startswith("log-") else None
     if found and (protocol or {}).get("method") != "grid":
         low, high = float(found.group(1)), float(found.group(2))
         if 0 < low < high and lr > 0:

@@ -139,13 +139,14 @@ def update_in_place(optimizer, params, grads, first):
     if first:
         missing = [k for k in params if k not in grads]
         if missing:
-            raise KeyError(f"Trainer: no gradient for parameter {missing[0]!r} (and {len(missing) - 1} more): the "
-                           "layer's backward must fill grads under the same keys as params, or the parameter would "
-                           "never change")
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise ValueError(f"Trainer: no gradient for parameter {missing[0]!r}{more}: the layer's backward must "
+                             "fill grads under the same keys as params, or the parameter would never change")
     optimizer.update(params, grads)
     if before is not None:
         moved = [k for k, i in before if id(params.get(k)) != i]
         if moved:
-            raise TypeError(f"Trainer: {type(optimizer).__name__}.update rebound params[{moved[0]!r}] (and "
-                            f"{len(moved) - 1} more) to a new array instead of updating it in place (use "
-                            "params[key] -= step, or np.subtract(p, step, out=p)); the network would not change")
+            more = f" (and {len(moved) - 1} more)" if len(moved) > 1 else ""
+            raise TypeError(f"Trainer: {type(optimizer).__name__}.update rebound params[{moved[0]!r}]{more} to a new "
+                            "array instead of updating it in place (use params[key] -= step, or np.subtract(p, "
+                            "step, out=p)); the network would not change")

@@ -86,11 +86,15 @@ class Schedule:
         float
             Finite and ``>= 0`` (``sched(t)`` checks it).
         """
+        if type(self)._value is not Schedule._value:          # code written for the earlier hook name
+            return self._value(t)
         raise NotImplementedError(f"{type(self).__name__}: a Schedule subclass must implement value(t)")
 
     def _value(self, t: int) -> float:
-        # Code written for earlier versions overrides this name (see _hook); calling it reaches the built-in maths.
-        return self.value(t)
+        # Code written for earlier versions overrides this name (see _hook); calling it reaches value(t).
+        if type(self).value is not Schedule.value:
+            return self.value(t)
+        raise NotImplementedError(f"{type(self).__name__}: a Schedule subclass must implement value(t)")
 
     def values(self, n) -> np.ndarray:
         """The first ``n`` values, ``[sched(0), ..., sched(n-1)]``.
