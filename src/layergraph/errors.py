@@ -31,3 +31,9 @@ def describe(layer):
 def shape_str(shape):
     """Format a shape tuple the way messages show it, e.g. ``(N, 784)``."""
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def one_line(exc):
+    """An exception as one line: ``"TypeName: its message"``, the message's lines joined by ``"; "``."""
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -16,6 +16,7 @@ shared variation.  This module holds the statistics of the report, written out h
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -234,6 +235,7 @@ def compare_paired(values: dict, reference: str, *, per_example: dict | None = N
         b = np.array([ref[s] for s in common])
         diff, _, p_t, half = paired_t(a, b)
         _, p_w = wilcoxon_signed_rank(a - b)
+        nonzero = int(np.count_nonzero(a - b))
         low = high = None
         if per_example and opt in per_example and reference in per_example:
             pa, pb = per_example[opt], per_example[reference]
@@ -242,13 +244,12 @@ def compare_paired(values: dict, reference: str, *, per_example: dict | None = N
                              for s in common], axis=0)
                 _, low, high = bootstrap_ci(d, n_resamples=n_resamples, seed=seed)
         out.append(PairedResult(opt, reference, len(common), diff, half, p_t, p_w, test_low=low, test_high=high,
-                                n_nonzero=int(np.count_nonzero(a - b))))
+                                n_nonzero=nonzero))
     tested = [i for i, r in enumerate(out) if not math.isnan(r.p_t)]
     if tested:
         pt = holm([0.0 if math.isnan(out[i].p_t) else out[i].p_t for i in tested])
         pw = holm([out[i].p_wilcoxon for i in tested])
         for k, i in enumerate(tested):
             r = out[i]
-            out[i] = PairedResult(r.optimizer, r.reference, r.n, r.difference, r.half_width, r.p_t, r.p_wilcoxon,
-                                  float(pt[k]), float(pw[k]), r.test_low, r.test_high, r.n_nonzero)
+            out[i] = dataclasses.replace(r, p_t_holm=float(pt[k]), p_wilcoxon_holm=float(pw[k]))
     return out

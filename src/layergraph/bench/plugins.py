@@ -23,6 +23,8 @@ import sys
 import threading
 from pathlib import Path
 
+from ..errors import one_line
+
 __all__ = ["load_plugins", "load_entry_points", "ENTRY_POINT_GROUP", "loaded_plugins", "normalize_plugin",
            "is_path", "import_module_or_path", "PluginImportError"]
 
@@ -40,11 +42,6 @@ class PluginImportError(ImportError):
     The message names the plugin and the original exception's type and message on one line; the original
     exception is chained as ``__cause__``.
     """
-
-
-def _one_line(exc: BaseException) -> str:
-    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _module_name_for_path(path: Path) -> str:
@@ -193,11 +190,11 @@ def import_module_or_path(spec: str, what: str = "plugin"):
             raise ModuleNotFoundError(f"cannot import {what} {spec!r}: no module named {exc.name!r}, neither "
                                       f"importable as it is nor from the current directory {os.getcwd()!r} (give "
                                       "a dotted module name or the path to a .py file)", name=exc.name) from exc
-        raise PluginImportError(f"{what} {spec!r} failed to import: {_one_line(exc)}") from exc
+        raise PluginImportError(f"{what} {spec!r} failed to import: {one_line(exc)}") from exc
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
-        raise PluginImportError(f"{what} {spec!r} failed to import: {_one_line(exc)}") from exc
+        raise PluginImportError(f"{what} {spec!r} failed to import: {one_line(exc)}") from exc
 
 
 def load_plugins(plugins=(), *, entry_points: bool = True) -> list:
@@ -252,7 +249,7 @@ def load_entry_points() -> list:
                 raise
             except BaseException as exc:
                 raise PluginImportError(f"entry point {ep.name!r} ({getattr(ep, 'value', '?')}) of group "
-                                        f"{ENTRY_POINT_GROUP!r} failed to load: {_one_line(exc)}") from exc
+                                        f"{ENTRY_POINT_GROUP!r} failed to load: {one_line(exc)}") from exc
             loaded.append(ep.name)
         _ENTRY_POINTS_DONE.append(loaded)
         return loaded

@@ -262,7 +262,7 @@ def _problem_section(prob, by_opt, records, tuning, baseline, plots, protocol=No
                             "test-set interval", "difference", "p (t)", "p (W)", "test-set diff.", "≈ ref",
                             "test loss", "reached", "median steps to target", "median seconds to target"],
                            rows, fmt="markdown"), ""]
-    notes = problem_notes(finals, {o: c for o, c in comp.items() if o != ref})
+    notes = problem_notes(finals, comp)
     lines += notes + ([""] if notes else [])
     if plots:
         for key, what in ((f"curves-{prob}", "validation curves"), (f"sensitivity-{prob}", "sensitivity")):

@@ -28,7 +28,7 @@ def register(sub):
 
 def _selected(modules):
     from ..bench.plugins import import_module_or_path
-    from ..gradcheck import all_cases
+    from ..gradcheck import all_cases, cases_for
     from ..testing import layer_classes
 
     if not modules:
@@ -40,7 +40,7 @@ def _selected(modules):
         except ImportError as err:  # the message names the module and, when it raised, the original exception
             raise ValueError(str(err)) from err
         for cls in layer_classes(module):
-            mine = [c for c in all_cases() if c.layer_type is cls]
+            mine = cases_for(cls)
             cases += mine
             if not mine:
                 missing.append(cls)

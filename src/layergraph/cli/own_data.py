@@ -11,14 +11,13 @@ import os
 
 import numpy as np
 
-from ..data.class_labels import KnownClasses, Part, encode_labels
-from ..data.csv_files import (column_index, feature_columns, header_note, label_values, numeric_columns,
-                               read_csv_table, table_width, target_index)
-from ..data.npy_files import DataFileError, read_npy, read_npz
+from ..data.class_labels import Part, encode_labels
+from ..data.csv_files import (feature_columns, header_note, label_values, numeric_columns, read_csv_table,
+                               table_width, target_index)
+from ..data.npy_files import DataFileError, read_npz
 from .datasets import TOY_SEED, Dataset
 
-__all__ = ["HELD_OUT_FRACTION", "KnownClasses", "column_index", "feature_columns", "features", "load_csv", "load_file",
-           "load_npz", "numeric_columns", "read_csv_table", "read_npy", "read_npz", "table_width"]
+__all__ = ["HELD_OUT_FRACTION", "features", "load_csv", "load_file", "load_npz"]
 
 HELD_OUT_FRACTION = 0.2
 
@@ -145,8 +144,6 @@ def load_csv(path, target_column=None, known=None, split=True, trained=None):
 def load_file(path, target_column=None, known=None, split=True, trained=None):
     """Dispatch on the file extension: ``.npz`` or ``.csv``; *known* and *split* as for :func:`load_npz`,
     *trained* as for :func:`load_csv`."""
-    if target_column is not None and not path.lower().endswith(".csv"):
-        raise _fail(path, "--target-column applies to .csv files only")
     if path.lower().endswith(".npz"):
         return load_npz(path, known, split)
     return load_csv(path, target_column, known, split, trained)

@@ -65,8 +65,9 @@ def run(args):
 
 def read_samples(path, key=None, feature_names=None, target_column=None, n_features=None):
     """Samples from a ``.npy``, ``.npz`` or ``.csv`` file as float32 ``(N, ...)``; errors name the file and key."""
-    from .own_data import (column_index, feature_columns, features, numeric_columns, read_csv_table, read_npy,
-                           read_npz, table_width)
+    from ..data.csv_files import column_index, feature_columns, numeric_columns, read_csv_table, table_width
+    from ..data.npy_files import read_npy, read_npz
+    from .own_data import features
 
     lower = path.lower()
     if os.path.isdir(path):
@@ -123,12 +124,14 @@ def _shape_for(net, x, input_shape, args):
 
 
 def _class_names(args, ckpt, n_columns):
+    from .build import known_classes
+
     n = 2 if n_columns == 1 else n_columns  # a one-output sigmoid head has two classes, 0 and 1
     if args.classes:
         names = _read_class_names(args.classes)
         source = args.classes
     else:
-        names, source = ckpt.meta.get("class_names"), args.checkpoint
+        names, source = known_classes(ckpt.meta, args.checkpoint).names, args.checkpoint
     if names is None:
         return [str(i) for i in range(n)]
     names = [str(c) for c in names]

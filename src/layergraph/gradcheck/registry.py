@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import one_line
+
 _CASES = []
 
 _EXPECTED = "expected build(rng) -> (layer, x, t), t None except for loss layers"
@@ -47,11 +49,6 @@ def _qualname(cls):
     return f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', repr(cls))}"
 
 
-def _one_line(exc):
-    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _describe(value):
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)} item{'' if len(value) == 1 else 's'}"
@@ -73,7 +70,7 @@ class _CheckedBuild:
         try:
             result = self.__wrapped__(rng)
         except Exception as exc:
-            raise GradCaseError(f"{who}: build(rng) raised {_one_line(exc)}; {_EXPECTED}", self.label,
+            raise GradCaseError(f"{who}: build(rng) raised {one_line(exc)}; {_EXPECTED}", self.label,
                                 self.layer_type) from exc
         problem = None
         if not isinstance(result, (tuple, list)) or len(result) != 3:

@@ -7,7 +7,7 @@ in :mod:`.graph_draw`.
 from types import MappingProxyType
 
 from ..errors import describe
-from ..layers.composite import Composite, set_qualname
+from ..layers.composite import Composite
 from . import carried_state, lookup, membership
 from .carried_state import CarriedStateMixin
 from .graph_draw import GraphDrawMixin
@@ -16,7 +16,8 @@ from .graph_train import GraphTrainMixin
 from .sequential import check_name
 
 
-class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, Composite):
+class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, membership.OwnedPartsMixin,
+            Composite):
     """Named layers wired as a graph: branches, merges, several inputs and outputs, shared layers.
 
     Nodes run in insertion order, and a node may only read graph inputs and earlier nodes, so the graph is acyclic
@@ -112,16 +113,14 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, 
         if name in self._nodes or name in self.inputs:
             raise ValueError(f"{describe(self)}: duplicate name {name!r}; input and node names must be unique")
         inputs = self._check_inputs(name, layer, inputs)
-        first = next((n for n, (other, _) in self._nodes.items() if other is layer), None)
+        first = self._owner(layer)
         membership.check_addable(self, name, layer, "node", shared=first is not None)
         if first is not None:
             carried_state.check_not_shared(self, name, layer, first)
         self._nodes[name] = (layer, inputs)
         self._last = (name,)
         if first is None:
-            membership.claim(self, name, layer)
-            if membership.owned_by(self, layer):   # a layer shared with a live network keeps the name it got there
-                set_qualname(layer, self._child_name(name))
+            self._adopt(name, layer)
         self._reset_exec()
         return self
 
@@ -193,8 +192,8 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, 
             yield "loss", self.loss_layer
 
     def _owner(self, layer):
-        """Name of the first node holding *layer*."""
-        return next(name for name, (other, _) in self._nodes.items() if other is layer)
+        """Name of the first node holding *layer*, or None."""
+        return next((name for name, (other, _) in self._nodes.items() if other is layer), None)
 
     def _owned_parts(self):
         """``(first node, layer)`` of each distinct layer: the layers this graph owns (see :mod:`.membership`)."""
@@ -204,17 +203,6 @@ class Graph(GraphExecMixin, GraphTrainMixin, GraphDrawMixin, CarriedStateMixin, 
         """True when *layer* is the layer of node *name*."""
         node = self._nodes.get(name)
         return node is not None and node[0] is layer
-
-    def _set_qualname(self, qualname):
-        self.name = qualname
-        for name, part in self._parts():
-            if membership.owned_by(self, part):
-                set_qualname(part, self._child_name(name))
-
-    def __setstate__(self, state):
-        # copy.deepcopy and unpickling: the copy owns the copies of the layers
-        self.__dict__.update(state)
-        membership.claim_all(self)
 
     def shared_nodes(self):
         """Mapping first node -> list of later nodes that reuse its layer (only layers used more than once)."""

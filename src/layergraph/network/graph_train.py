@@ -156,7 +156,7 @@ class GraphTrainMixin:
             raise ShapeError(f"{describe(self)}.predict: argument 'x' must hold the same number of samples for every "
                              f"input, got {sizes}")
         n = next(iter(sizes.values()))
-        if not _predict.chunked(self, n, batch_size, f"{describe(self)}.predict"):
+        if not _predict.chunked(n, batch_size, f"{describe(self)}.predict"):
             return self.forward(feed, train=False)
         chunks = [self._as_dict(self.forward({k: v[i:i + batch_size] for k, v in feed.items()}, train=False))
                   for i in range(0, n, batch_size)]

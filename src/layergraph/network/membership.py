@@ -105,7 +105,7 @@ def _root(container):
         seen.add(id(container))
 
 
-def _parts_of(container):
+def parts_of(container):
     """Every layer inside *container* (itself included), through the parts of composites."""
     seen, stack = set(), [container]
     while stack:
@@ -137,7 +137,7 @@ def check_addable(container, name, layer, what="layer", shared=False):
     # a layer that no live container owns is in no network (every add claims its layer when it is free)
     owned = [part for part in inside if part is not container and owner_of(part) is not None]
     root = _root(container)
-    mine = {id(part) for part in _parts_of(root)} if owned else set()
+    mine = {id(part) for part in parts_of(root)} if owned else set()
     again = next((part for part in owned if id(part) in mine), None)
     if again is not None:
         where_net = "this network" if root is container else f"the network {describe(root)} that holds it"
@@ -155,3 +155,25 @@ def check_one_output(container, name, layer, out):
         raise ValueError(f"{describe(container)}: {describe(layer)} at {name!r} returned outputs "
                          f"{list(layer.outputs)}, but a nested graph must have one output; call set_outputs on it "
                          f"with one node")
+
+
+class OwnedPartsMixin:
+    """What :class:`~layergraph.Sequential` and :class:`~layergraph.Graph` share about owning their layers: a part
+    is named by the container only when the container owns it (a layer shared with a live network keeps the name
+    it got there), and a copy (``copy.deepcopy``, unpickling) owns the copies of its layers."""
+
+    def _adopt(self, name, layer):
+        """Record this container as the owner of *layer*, held under *name*, and name it when it is ours."""
+        claim(self, name, layer)
+        if owned_by(self, layer):
+            set_qualname(layer, self._child_name(name))
+
+    def _set_qualname(self, qualname):
+        self.name = qualname
+        for name, part in self._parts():
+            if owned_by(self, part):   # a view's (slice's) or another network's layers keep their names
+                set_qualname(part, self._child_name(name))
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        claim_all(self)

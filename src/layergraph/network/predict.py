@@ -68,7 +68,7 @@ def _head(net, owner):
                      "heads are built in; add others with layergraph.network.predict.register_head)")
 
 
-def chunked(net, n, batch_size, owner):
+def chunked(n, batch_size, owner):
     """True when *n* samples are to run in chunks of *batch_size* rows; checks that *batch_size* is None or a
     positive int.
 
@@ -86,7 +86,7 @@ def _outputs(net, x, batch_size, owner):
     x = np.asarray(x)
     if x.ndim < 1 or len(x) == 0:
         raise ShapeError(f"{owner}: 'x' must hold at least one sample (shape (N, ...)), got shape {x.shape}")
-    if not chunked(net, len(x), batch_size, owner):
+    if not chunked(len(x), batch_size, owner):
         y = net.forward(x, train=False)
     else:
         y = np.concatenate([net.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)])

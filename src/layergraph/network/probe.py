@@ -10,21 +10,8 @@ changes nothing.
 import contextlib
 import warnings
 
+from .membership import parts_of
 
-
-def all_layers(net):
-    """Every layer object inside *net* (itself included), each once, containers and nested parts too."""
-    seen, out, stack = set(), [], [net]
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        out.append(layer)
-        parts = getattr(layer, "_parts", None)
-        if callable(parts):
-            stack.extend(part for _, part in parts())
-    return out
 
 
 @contextlib.contextmanager
@@ -42,7 +29,7 @@ def probing(net):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            for layer in all_layers(net):
+            for layer in list(parts_of(net)):
                 attrs = dict(vars(layer))
                 entries = {k: dict(v) for k, v in attrs.items() if type(v) is dict}
                 saved.append((layer, attrs, entries))

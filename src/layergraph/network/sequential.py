@@ -16,7 +16,7 @@ from .packing import flatten_parameters
 from .summary import Summary, summary_rows
 
 
-class Sequential(CarriedStateMixin, Composite):
+class Sequential(CarriedStateMixin, membership.OwnedPartsMixin, Composite):
     """An ordered, named chain of layers; itself a :class:`~layergraph.Layer`, so containers nest.
 
     Parameters
@@ -81,9 +81,7 @@ class Sequential(CarriedStateMixin, Composite):
             raise ValueError(f"{describe(self)}: duplicate layer name {name!r}; names must be unique")
         membership.check_addable(self, name, layer)
         self._layers[name] = layer
-        membership.claim(self, name, layer)
-        if membership.owned_by(self, layer):   # a layer shared with a live network keeps the name it got there
-            set_qualname(layer, self._child_name(name))
+        self._adopt(name, layer)
         return self
 
     def set_loss(self, loss):
@@ -180,7 +178,7 @@ class Sequential(CarriedStateMixin, Composite):
     def predict(self, x, batch_size=None):
         """Inference output ``forward(x, train=False)``, computed in chunks of *batch_size* rows if given (a
         stateful layer carries its state from chunk to chunk, see :func:`layergraph.network.predict.chunked`)."""
-        if not _predict.chunked(self, len(x), batch_size, f"{describe(self)}.predict"):
+        if not _predict.chunked(len(x), batch_size, f"{describe(self)}.predict"):
             return self.forward(x, train=False)
         return np.concatenate([self.forward(x[i:i + batch_size], train=False) for i in range(0, len(x), batch_size)])
 
@@ -261,17 +259,6 @@ class Sequential(CarriedStateMixin, Composite):
     def _holds_part(self, name, layer):
         """True when *layer* is this container's layer *name*."""
         return self._layers.get(name) is layer
-
-    def _set_qualname(self, qualname):
-        self.name = qualname
-        for name, part in self._parts():
-            if membership.owned_by(self, part):   # a slice's layers keep the names given by their owner
-                set_qualname(part, self._child_name(name))
-
-    def __setstate__(self, state):
-        # copy.deepcopy and unpickling: the copy owns the copies of the layers
-        self.__dict__.update(state)
-        membership.claim_all(self)
 
     def _require_loss(self):
         if self.loss_layer is None:

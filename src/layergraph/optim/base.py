@@ -152,11 +152,12 @@ class Optimizer(StateDictMixin):
             # the rule that runs is the first _apply in the MRO; an element-wise flag counts only when the rule's
             # class or a more derived one declared it (a rule mixed in ahead of an element-wise optimizer is
             # per-tensor until a class says otherwise)
-            mro = cls.__mro__
-            rule = next((i for i, c in enumerate(mro) if "_apply" in vars(c)), None)
-            flag = next((i for i, c in enumerate(mro) if "elementwise" in vars(c)), None)
-            if rule is not None and (flag is None or flag > rule):
-                cls.elementwise = False
+            for c in cls.__mro__:
+                if "elementwise" in vars(c):
+                    break
+                if "_apply" in vars(c):
+                    cls.elementwise = False
+                    break
 
     def __init__(self, lr, *, weight_decay=0.0, groups=(), on_nonfinite="raise"):
         self._hp = {}
@@ -352,7 +353,6 @@ class Optimizer(StateDictMixin):
         plan.sync_scalars(self._state)
         self.steps += 1
 
-    # ------------------------------------------------------------------ checkpoints
     # ------------------------------------------------------------------ internals
     def _validate(self, params, grads) -> None:
         owner = f"{type(self).__name__}.update"

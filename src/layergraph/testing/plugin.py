@@ -24,7 +24,7 @@ Example::
 import pytest
 
 from ..gradcheck.check import MODES
-from ..gradcheck.registry import GradCase, all_cases
+from ..gradcheck.registry import GradCase, all_cases, cases_for
 from ..gradcheck.report import GradCheckError
 from .asserts import assert_gradients, check_case
 from .discovery import layer_classes
@@ -59,11 +59,9 @@ def _cases_for_modules(modules):
     """The registered cases of the layer classes *modules* define, and a :class:`_MissingCase` per class without
     one; every module is imported (registering its cases) before the registry is read."""
     classes = [cls for module in modules for cls in layer_classes(module)]
-    cases = all_cases()
     params = []
     for cls in classes:
-        mine = [case for case in cases if case.layer_type is cls]
-        params += mine or [_MissingCase(cls)]
+        params += cases_for(cls) or [_MissingCase(cls)]
     return params
 
 

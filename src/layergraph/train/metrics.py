@@ -50,16 +50,24 @@ class Accuracy:
 
     def __init__(self, loss_layer=None):
         self.judge = loss_layer if isinstance(loss_layer, Loss) else Loss()
+        self._last = (None, None)   # (targets, their mask): weight(t) and the call that follows share one mask
+
+    def _keep(self, t):
+        if self._last[0] is not t:
+            self._last = (t, getattr(self.judge, "valid_mask", lambda _: None)(t))
+        return self._last[1]
 
     def weight(self, t):
         """Positions of targets *t* that count, or None when all do (then the batch counts by its size)."""
-        return counted_positions(self.judge, t)
+        keep = self._keep(t)
+        return None if keep is None else int(np.count_nonzero(keep))
 
     def __call__(self, y, t):
         pred = self.judge.predicted_labels(y)
         true = self.judge.target_labels(t)
         hit = pred == true.reshape(pred.shape)
-        keep = getattr(self.judge, "valid_mask", lambda _: None)(t)
+        keep = self._keep(t)
+        self._last = (None, None)          # kept only from weight(t) to this call
         if keep is None:
             return np.count_nonzero(hit) / max(pred.size, 1)
         keep = keep.reshape(pred.shape)   # positions the loss ignores (padding) are not counted
@@ -222,10 +230,9 @@ class Averager:
     """
 
     def __init__(self, names):
-        self.names = list(names)
-        self.sums, self.parts, self.metric_sums = {"loss": 0.0}, {}, dict.fromkeys(self.names, 0.0)
-        self.weights = {"loss": 0, **dict.fromkeys(self.names, 0)}
-        self.count = 0
+        names = list(names)
+        self.sums, self.parts, self.metric_sums = {"loss": 0.0}, {}, dict.fromkeys(names, 0.0)
+        self.weights = {"loss": 0, **dict.fromkeys(names, 0)}
         self._combine = None  # {part key: loss weight} once some output ignores positions
 
     def _add(self, store, key, value, w):
@@ -249,7 +256,6 @@ class Averager:
             weight = getattr(fn, "weight", None)
             w = weight(t) if callable(weight) else None
             self._add(self.metric_sums, name, _number(name, fn(y, t)), n if w is None else w)
-        self.count += n
 
     def result(self, prefix=""):
         """``{prefix + "loss": mean, prefix + "<output>_loss": mean, ..., prefix + "<metric>": mean, ...}``."""

@@ -59,19 +59,22 @@ class Schedule:
     [0.1, 0.1, 0.05, 0.05, 0.025]
     """
 
+    #: The hook ``sched(t)`` calls: that of the most derived class defining one, ``value`` or, in code written for
+    #: earlier versions, ``_value`` (so a subclass of a built-in overriding either is what runs); set per class.
+    _hook_name = "value"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._hook_name = next(("value" if "value" in vars(c) else "_value") for c in cls.__mro__
+                              if "value" in vars(c) or "_value" in vars(c))
+
     def __call__(self, t) -> float:
         t = check_int(type(self).__name__, "t", t, minimum=0)
         return check_lr(f"{type(self).__name__}.value", self._hook()(t), t)
 
     def _hook(self):
-        """The hook of the most derived class that defines one: ``value`` or, in code written for earlier
-        versions, ``_value`` (so a subclass of a built-in overriding either is what runs)."""
-        for cls in type(self).__mro__:
-            if "value" in vars(cls):
-                return self.value
-            if "_value" in vars(cls):
-                return self._value
-        return self.value
+        """The bound hook ``sched(t)`` calls (see :attr:`_hook_name`)."""
+        return getattr(self, self._hook_name)
 
     def value(self, t: int) -> float:
         """The learning rate at step *t*: the hook subclasses implement.
